@@ -1,0 +1,258 @@
+"""Final-answer extraction: which part of a completion is *the answer*.
+
+The order (first rule that finds something wins):
+
+0. Text is cut at the first chat-template stop token (``<|im_start|>``, ``<|endoftext|>``, ...): what a
+   model writes after its turn ended is not part of its answer. Reasoning is never the answer: text up to
+   the last ``</think>`` is dropped, and a completion that opens ``<think>`` but never closes it has no
+   answer at all (it ran out of tokens mid-thought).
+1. The last ``<answer>...</answer>`` block: inside it, its last ``\\boxed{}`` if any, else its whole text.
+2. The last ``\\boxed{}`` / ``\\fbox{}`` (several boxes on the final line, "\\boxed{-2} and \\boxed{1}",
+   are read together as one list answer).
+3. GSM8K's ``#### N``.
+4. "The (final) answer is X" / "Answer: X" (the rest of that sentence).
+5. Otherwise the completion's last statement (its last line), if it is complete: a completion that stops
+   inside an open ``$``/``\\[`` math block was cut off and has no answer.
+
+Everything is linear-time string scanning, so megabyte-long or adversarial completions cost milliseconds.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+# The longest answer span handed to the equivalence checker; anything longer is not an answer a grader
+# should spend time on (and is a classic way to smuggle many candidate answers into one reply).
+MAX_ANSWER_CHARS = 600
+
+_STOP_TOKENS = ("<|im_start|>", "<|im_end|>", "<|endoftext|>", "<|eot_id|>", "<｜end▁of▁sentence｜>", "</s>")
+_BOX_COMMANDS = ("\\boxed", "\\fbox")
+_ANSWER_IS = re.compile(
+    r"\b(?:final\s+answer|answer)\b\**\s*(?:is\s*:?|:|=)?\**\s*",
+    re.IGNORECASE,
+)
+_SENTENCE_END = re.compile(r"\.(?:\s|$)|\n\s*\n|I hope it is correct", re.IGNORECASE)
+
+
+def completion_text(completion: Any) -> str | None:
+    """The text of one completion, whether TRL passes it as a string or as a conversation.
+
+    >>> completion_text("4")
+    '4'
+    >>> completion_text([{"role": "assistant", "content": "4"}])
+    '4'
+    >>> completion_text(None) is None
+    True
+    """
+    if isinstance(completion, str):
+        return completion
+    if isinstance(completion, list) and completion and isinstance(completion[-1], dict):
+        content = completion[-1].get("content")
+        if isinstance(content, str):
+            return content
+        if isinstance(content, list):  # multimodal content parts
+            return "".join(p.get("text", "") for p in content if isinstance(p, dict))
+    if isinstance(completion, dict) and isinstance(completion.get("content"), str):
+        return completion["content"]
+    return None
+
+
+def _matching_brace(text: str, open_index: int) -> int:
+    """Index of the ``}`` closing the ``{`` at ``open_index``, or -1 when unbalanced (or too far away
+    to close an answer: the scan is bounded so that thousands of open boxes stay linear)."""
+    depth = 0
+    for i in range(open_index, min(len(text), open_index + 2 * MAX_ANSWER_CHARS)):
+        char = text[i]
+        if char == "{":
+            depth += 1
+        elif char == "}":
+            depth -= 1
+            if depth == 0:
+                return i
+    return -1
+
+
+def _boxes(text: str) -> list[tuple[int, int, str]]:
+    """``(start, end, content)`` of the boxes in ``text``, scanning back from the end, at most a few."""
+    found: list[tuple[int, int, str]] = []
+    end = len(text)
+    for _ in range(32):  # look at the last few boxes only
+        if len(found) >= 8:
+            break
+        start = max(text.rfind(cmd, 0, end) for cmd in _BOX_COMMANDS)
+        if start < 0:
+            break
+        cmd_end = start + (6 if text.startswith("\\boxed", start) else 5)
+        rest = text[cmd_end:]
+        stripped = rest.lstrip()
+        if stripped.startswith("{"):
+            open_index = cmd_end + (len(rest) - len(stripped))
+            close = _matching_brace(text, open_index)
+            if close >= 0:
+                found.append((start, close + 1, text[open_index + 1 : close]))
+        elif rest[:1] == " " and stripped:  # "\boxed 5"
+            token = re.match(r"[^\s$]+", stripped)
+            if token:
+                found.append((start, cmd_end + 1 + token.end(), token.group(0)))
+        end = start
+    return found
+
+
+def last_boxed(text: str) -> str | None:
+    """Content of the last ``\\boxed{}`` / ``\\fbox{}`` in ``text`` (nested braces balanced), or None.
+
+    >>> last_boxed(r"so $x = \\boxed{\\frac{1}{2}}$ and then \\boxed{\\{1, 2\\}}")
+    '\\\\{1, 2\\\\}'
+    >>> last_boxed("no box") is None
+    True
+    """
+    boxes = _boxes(text)
+    return boxes[0][2].strip() if boxes else None
+
+
+# What may stand between boxes that form one list answer: spacing, "and", commas, math delimiters, text
+# ("\text{ for part (a) and }") and a label for the next box ("y_2 =").
+_BOX_JOINER = re.compile(
+    r"\\(?:quad|qquad|text\{[^{}]*\}|,|;)|\band\b|[\s,;$.]|\\[\[\]()]|[a-zA-Z](?:_\{?\w+\}?)?\s*="
+)
+
+
+def _final_boxes(text: str) -> str | None:
+    """The last box, or the boxes on the final line read together ("\\boxed{-2} and \\boxed{1}")."""
+    boxes = _boxes(text)
+    if not boxes:
+        return None
+    group = [boxes[0]]
+    for box in boxes[1:]:
+        between = text[box[1] : group[-1][0]]
+        # Only boxes joined by "and", commas or spacing count as one answer list.
+        if "\n" in between.strip(" \t") or len(between) > 60:
+            break
+        if _BOX_JOINER.sub("", between):
+            break
+        group.append(box)
+    return ", ".join(content.strip() for _, _, content in reversed(group))
+
+
+def _until_sentence_end(text: str) -> str:
+    match = _SENTENCE_END.search(text)
+    return text[: match.start()] if match else text
+
+
+def _math_delimiters_balanced(text: str) -> bool:
+    # Single "$" are not counted: prose uses them for money ("he spent $1,000.99").
+    return (
+        text.count("$$") % 2 == 0
+        and text.count("\\[") == text.count("\\]")
+        and text.count("\\(") == text.count("\\)")
+    )
+
+
+def extract_final_answer(text: Any) -> str | None:
+    """The final answer a completion states, as a short string, or None when it states none.
+
+    >>> extract_final_answer("<think>maybe 41</think> <answer>42</answer>")
+    '42'
+    >>> extract_final_answer(r"<answer>So \\boxed{7}.</answer>")
+    '7'
+    >>> extract_final_answer(r"<think>\\boxed{42}</think> I am not sure.")
+    'I am not sure.'
+    >>> extract_final_answer("<think>The answer is 42 but let me check") is None
+    True
+    >>> extract_final_answer("She has 3 + 4 = 7 apples.\\n#### 7")
+    '7'
+    >>> extract_final_answer("So the final answer is $12$. I hope it is correct.")
+    '$12$'
+    >>> extract_final_answer(r"The roots are \\boxed{-2} and \\boxed{1}.")
+    '-2, 1'
+    """
+    text = completion_text(text)
+    if not text:
+        return None
+    for token in _STOP_TOKENS:
+        cut = text.find(token)
+        if cut >= 0:
+            text = text[:cut]
+    think_end = text.rfind("</think>")
+    if think_end >= 0:
+        text = text[think_end + len("</think>") :]
+    elif "<think>" in text:
+        return None
+
+    answer = _answer_span(text)
+    if answer is None:
+        return None
+    answer = answer.strip()
+    if not answer or len(answer) > MAX_ANSWER_CHARS:
+        return None
+    return answer
+
+
+def _answer_span(text: str) -> str | None:
+    open_tag = text.rfind("<answer>")
+    if open_tag >= 0:
+        inner = text[open_tag + len("<answer>") :]
+        close = inner.find("</answer>")
+        if close < 0:
+            return None  # cut off inside the answer block
+        inner = inner[:close]
+        boxed = _final_boxes(inner)
+        return boxed if boxed is not None else inner
+
+    # Only the tail is searched for "answer is": a stated answer is at the end of a reply.
+    tail = text[-4000:]
+    statements = list(_ANSWER_IS.finditer(tail))
+    stated = statements[-1] if statements else None
+
+    boxes = _boxes(text)
+    # A "Final answer: ..." written after the last box restates (or corrects) it: the later one counts.
+    restated = (
+        stated is not None
+        and boxes
+        and stated.group(0).lower().startswith("final")
+        and len(text) - len(tail) + stated.start() > boxes[0][1]
+    )
+    if boxes and not restated:
+        return _final_boxes(text)
+
+    hashes = text.rfind("####")
+    if hashes >= 0 and not restated:
+        return text[hashes + 4 :].strip().split("\n", 1)[0]
+
+    if stated is not None:
+        span = _until_sentence_end(tail[stated.end() :]).strip()
+        if span:
+            return span
+
+    return _last_statement(tail)
+
+
+_SENTENCE_SPLIT = re.compile(r"(?<=[.!?。！？])\s+|(?<=[。！？])")
+_HAS_MATH = re.compile(r"\d|\\[a-zA-Z]|\$")
+
+
+def _last_statement(text: str) -> str | None:
+    """The last sentence that states something mathematical, if the text ends on a complete one."""
+    lines = [line for line in text.strip().split("\n") if line.strip()]
+    if not lines:
+        return None
+    statement = lines[-1]
+    # A display block spread over several lines ("\[ \n 9 \n \]") is one statement.
+    index = len(lines) - 1
+    while not _math_delimiters_balanced(statement) and index > 0 and len(statement) < MAX_ANSWER_CHARS:
+        index -= 1
+        statement = lines[index] + "\n" + statement
+    if _math_delimiters_balanced(statement) and len(statement) <= MAX_ANSWER_CHARS:
+        return statement
+    # A long last line: its last sentence with a number or formula in it, if that sentence is complete.
+    for sentence in reversed(_SENTENCE_SPLIT.split(lines[-1])):
+        if _HAS_MATH.search(sentence):
+            if not _math_delimiters_balanced(sentence):
+                return None
+            if len(sentence) > MAX_ANSWER_CHARS:  # a run-on sentence: keep its end, cut between formulas
+                sentence = sentence[-MAX_ANSWER_CHARS:]
+                if sentence.count("$") % 2:
+                    sentence = sentence[sentence.index("$") + 1 :]
+            return sentence
+    return None

@@ -1,0 +1,177 @@
+"""Symbolic equivalence through math-verify, in worker processes with a hard time limit per item.
+
+math-verify's own timeouts use ``signal.alarm``, which only works on a process's main thread (TRL calls
+rewards from wherever it likes, and then math-verify silently runs without any limit). A single hostile
+answer (``\\boxed{9^{9^{9^{9}}}}``) can then hang a whole training run. So every symbolic check runs in a
+small pool of worker processes: each item gets a deadline, and a worker that misses it is killed and
+replaced. The item scores 0 and is counted in ``VerifierPool.timeouts``.
+
+Workers are fresh interpreters (``python -m rewards.verifier_worker``): they never inherit the trainer's threads,
+GPU state or memory, and a replacement starts in the background while the other workers carry on.
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import os
+import re
+import subprocess
+import sys
+import threading
+import time
+from multiprocessing.connection import Connection, wait
+
+logger = logging.getLogger(__name__)
+
+# Results a worker can send back for one (gold, answer) pair.
+EQUIVALENT, DIFFERENT, GOLD_ERROR, TIMEOUT = "equivalent", "different", "gold_error", "timeout"
+
+# Limits inside a worker: math-verify's own (soft) timeouts, and a memory cap so that a huge power
+# raises MemoryError instead of swapping the machine.
+_SOFT_TIMEOUT_S = 1
+_WORKER_MEMORY_BYTES = 4 * 1024**3
+_REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def wrap_gold(gold: str) -> str:
+    """Put a bare LaTeX gold inside ``$...$`` so math-verify reads the whole of it.
+
+    Unwrapped, math-verify picks one number out of the text: ``[-2, 7]`` parses as 7 and ``2\\sqrt{2}``
+    as 2.
+
+    >>> wrap_gold("[-2, 7]")
+    '$[-2, 7]$'
+    >>> wrap_gold("$x$")
+    '$x$'
+    """
+    gold = gold.strip()
+    if "$" in gold or "\\boxed" in gold or "\\[" in gold or "\\(" in gold:
+        return gold
+    return f"${gold}$"
+
+
+_PROSE_WORD = re.compile(r"(?<![\\a-zA-Z])[a-zA-Z]{3,}")
+# math-verify reads "\mathrm{e}" as the end of the expression ("1 - \frac{2}{\mathrm{e}}" parses as 1):
+# single-letter roman constants are rewritten to the plain letter, which it reads as Euler's e / i.
+_ROMAN_LETTER = re.compile(r"\\(?:mathrm|rm|textrm|operatorname)\{\s*([a-zA-Z])\s*\}")
+
+
+def normalize_latex(text: str) -> str:
+    """Rewrites that stop math-verify from misreading an expression (applied to gold and answer)."""
+    return _ROMAN_LETTER.sub(r"\1", text)
+
+
+def _wrap_answer(answer: str) -> str:
+    # An answer span that is already LaTeX-delimited or plain prose is parsed as it is (math-verify finds
+    # the expression in it); a bare expression like "\frac{1}{2}" or "f(y) = y" gets delimiters.
+    if "$" in answer or "\\[" in answer or "\\(" in answer or "\\boxed" in answer:
+        return answer
+    if _PROSE_WORD.search(answer) and "\\" not in answer:
+        return answer  # prose: "Jane started 3 hours ago"
+    return f"${answer}$"
+
+
+class _Worker:
+    """One worker process, started as ``python -m rewards.verifier_worker`` (no re-import of the caller's
+    ``__main__``, unlike multiprocessing's spawn and forkserver, so scripts without a main guard work)."""
+
+    def __init__(self):
+        env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [_REPO_ROOT, os.environ.get("PYTHONPATH")])))
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "rewards.verifier_worker"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env
+        )
+        self.conn_in = Connection(os.dup(self.process.stdout.fileno()), writable=False)
+        self.conn_out = Connection(os.dup(self.process.stdin.fileno()), readable=False)
+        self.process.stdout.close()
+        self.process.stdin.close()
+        self.ready = False
+        self.task: tuple[int, float] | None = None  # (task id, deadline)
+
+    def kill(self) -> None:
+        self.process.kill()
+        self.process.wait(timeout=5)
+        self.conn_in.close()
+        self.conn_out.close()
+
+
+class VerifierPool:
+    """A pool of math-verify worker processes with a hard per-item deadline."""
+
+    def __init__(self, num_workers: int | None = None, startup_timeout_s: float = 120.0):
+        self.num_workers = num_workers or max(1, min(2, os.cpu_count() or 1))
+        self.startup_timeout_s = startup_timeout_s
+        self._workers: list[_Worker] = []
+        self._lock = threading.Lock()
+        self.timeouts = 0
+
+    def check(self, pairs: list[tuple[str, str]], timeout_s: float) -> list[str]:
+        """Judge each (gold, answer) pair; returns one of EQUIVALENT, DIFFERENT, GOLD_ERROR, TIMEOUT."""
+        results: list[str | None] = [None] * len(pairs)
+        if not pairs:
+            return []
+        with self._lock:
+            while len(self._workers) < self.num_workers:
+                self._workers.append(_Worker())
+            pending = list(range(len(pairs)))[::-1]
+            started = time.monotonic()
+            while pending or any(w.task for w in self._workers):
+                for worker in self._workers:
+                    if worker.ready and worker.task is None and pending:
+                        task_id = pending.pop()
+                        try:
+                            worker.conn_out.send((task_id, *pairs[task_id]))
+                            worker.task = (task_id, time.monotonic() + timeout_s)
+                        except OSError:
+                            pending.append(task_id)
+                            self._replace(worker)
+                waiting = [w for w in self._workers if w.task or not w.ready]
+                deadlines = [w.task[1] for w in waiting if w.task]
+                if not deadlines and time.monotonic() - started > self.startup_timeout_s:
+                    raise RuntimeError("math-verify worker processes did not start; run `python -m rewards.verifier_worker` to see why")
+                timeout = max(0.0, min(deadlines) - time.monotonic()) if deadlines else 1.0
+                ready = wait([w.conn_in for w in waiting], timeout=timeout)
+                for worker in waiting:
+                    if worker.conn_in in ready:
+                        try:
+                            message = worker.conn_in.recv()
+                        except (EOFError, OSError):  # the worker died (memory, signal): its item scores 0
+                            if worker.task:
+                                results[worker.task[0]] = DIFFERENT
+                            self._replace(worker)
+                            continue
+                        if message == "ready":
+                            worker.ready = True
+                            continue
+                        task_id, result = message
+                        results[task_id] = result
+                        worker.task = None
+                    elif worker.task and time.monotonic() >= worker.task[1]:
+                        results[worker.task[0]] = TIMEOUT
+                        self.timeouts += 1
+                        logger.warning("answer check exceeded %.1fs; scored 0 (%d so far)", timeout_s, self.timeouts)
+                        self._replace(worker)
+        return results  # type: ignore[return-value]
+
+    def _replace(self, worker: _Worker) -> None:
+        worker.kill()
+        self._workers[self._workers.index(worker)] = _Worker()
+
+    def close(self) -> None:
+        with self._lock:
+            for worker in self._workers:
+                worker.kill()
+            self._workers = []
+
+
+_POOL: VerifierPool | None = None
+_POOL_PID: int | None = None
+
+
+def get_pool() -> VerifierPool:
+    """The process-wide pool (a forked child, e.g. a data-loader worker, gets its own)."""
+    global _POOL, _POOL_PID
+    if _POOL is None or _POOL_PID != os.getpid():
+        _POOL, _POOL_PID = VerifierPool(), os.getpid()
+        atexit.register(_POOL.close)
+    return _POOL

@@ -1,0 +1,71 @@
+"""A math-verify worker process: ``python -m rewards.verifier_worker`` (started by rewards.verifier)."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections import OrderedDict
+from multiprocessing.connection import Connection
+
+from rewards.verifier import (
+    _SOFT_TIMEOUT_S,
+    _WORKER_MEMORY_BYTES,
+    DIFFERENT,
+    EQUIVALENT,
+    GOLD_ERROR,
+    _wrap_answer,
+    normalize_latex,
+    wrap_gold,
+)
+
+
+def _judge(gold: str, answer: str, parsed_golds: OrderedDict, parse, verify) -> str:
+    try:
+        gold_parsed = parsed_golds.get(gold)
+        if gold_parsed is None:
+            gold_parsed = parse(wrap_gold(normalize_latex(gold)), parsing_timeout=_SOFT_TIMEOUT_S)
+            parsed_golds[gold] = gold_parsed
+            if len(parsed_golds) > 4096:
+                parsed_golds.popitem(last=False)
+        if not any(not isinstance(value, str) for value in gold_parsed):
+            return GOLD_ERROR  # math-verify found no expression in it, only the raw text
+        answer_parsed = parse(_wrap_answer(normalize_latex(answer)), parsing_timeout=_SOFT_TIMEOUT_S)
+        ok = bool(answer_parsed) and verify(gold_parsed, answer_parsed, timeout_seconds=_SOFT_TIMEOUT_S, allow_set_relation_comp=True)
+        return EQUIVALENT if ok else DIFFERENT
+    except BaseException:  # noqa: BLE001 - MemoryError, RecursionError, sympy internals: all score 0
+        return DIFFERENT
+
+
+def main() -> None:
+    """Judge (task id, gold, answer) messages read from stdin; answer on the original stdout."""
+    # The protocol owns the original stdout; anything a library prints goes to stderr instead.
+    out = Connection(os.dup(1), readable=False)
+    os.dup2(2, 1)
+    inp = Connection(0, writable=False)
+    try:
+        import resource
+
+        resource.setrlimit(resource.RLIMIT_AS, (_WORKER_MEMORY_BYTES, _WORKER_MEMORY_BYTES))
+    except (ImportError, ValueError, OSError):
+        pass
+    logging.getLogger("math_verify").setLevel(logging.CRITICAL)  # its timeouts are ours to report
+    from math_verify import parse, verify
+
+    parsed_golds: OrderedDict = OrderedDict()
+    # math-verify compiles its patterns and grammar on first use: pay that before reporting ready, not
+    # inside the first item's deadline.
+    _judge(r"\frac{1}{2}", r"\left(\sqrt{2}, x^2\right) \cup [0, 1)", OrderedDict(), parse, verify)
+    out.send("ready")
+    while True:
+        try:
+            message = inp.recv()
+        except (EOFError, OSError):
+            return
+        if message is None:
+            return
+        task_id, gold, answer = message
+        out.send((task_id, _judge(gold, answer, parsed_golds, parse, verify)))
+
+
+if __name__ == "__main__":
+    main()

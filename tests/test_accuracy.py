@@ -1,0 +1,152 @@
+"""The accuracy reward: equivalence rules, gold handling, hard time limits, hostile model output."""
+
+import logging
+
+import pytest
+
+import rewards.accuracy as accuracy
+from rewards import accuracy_reward, get, grade_answers
+from rewards.numbers import parse_plain_number
+from rewards.verifier import EQUIVALENT, TIMEOUT, VerifierPool
+
+
+@pytest.mark.parametrize(
+    ("completion", "gold"),
+    [
+        ("#### 72", "72"),
+        ("The answer is 2,125.", "2,125"),
+        ("The answer is 2125.", "2,125"),
+        (r"\boxed{0.5}", r"\frac{1}{2}"),
+        (r"\boxed{\frac{2}{4}}", r"\frac{1}{2}"),
+        (r"\boxed{(3, \frac{\pi}{2})}", r"\left( 3, \frac{\pi}{2} \right)"),
+        (r"\boxed{25}", "025"),
+        (r"\boxed{27}", "27.0"),
+        ("The answer is $18.00.", "18"),
+        ("The answer is 18 dollars.", "18"),
+        (r"\boxed{50\%}", "50"),
+        ("The answer is 2 million.", "2000000"),
+        (r"\boxed{[-2,7]}", "[-2, 7]"),
+        (r"\boxed{\sqrt{8}}", r"2\sqrt{2}"),
+        (r"\boxed{x^2+2x+1}", "(x+1)^2"),
+        (r"\boxed{\text{Evelyn}}", r"\text{evelyn}"),
+        (r"\boxed{0.0833333333}", r"\frac{1}{12}"),
+    ],
+)
+def test_equivalent_answers_score_one(completion, gold):
+    assert accuracy_reward([completion], [gold]) == [1.0]
+
+
+@pytest.mark.parametrize(
+    ("completion", "gold"),
+    [
+        ("#### 71", "72"),
+        (r"\boxed{7}", "[-2, 7]"),  # unwrapped, math-verify would read this gold as 7
+        (r"\boxed{2}", r"2\sqrt{2}"),  # ... and this one as 2
+        (r"\boxed{0.3333}", r"\frac{1}{3}"),  # a short decimal is not the fraction
+        ("The answer is 7 or 8.", "7"),  # a hedge is not an answer
+        (r"\boxed{7 \text{ or } 8}", "7"),
+        ("<think>It is 72.</think> I am not sure.", "72"),  # reasoning that contains the gold
+        ("First 70 + 2 = 72.\nNow I still need to check the units and", "72"),
+        (r"<think>\boxed{72}</think>\boxed{71}", "72"),
+        ("The answer is AZYUK2A", "2"),
+        (r"\boxed{1 + \frac{1}{\mathrm{e}}}", r"1 - \frac{1}{\mathrm{e}}"),
+    ],
+)
+def test_wrong_or_missing_answers_score_zero(completion, gold):
+    assert accuracy_reward([completion], [gold]) == [0.0]
+
+
+def test_hedge_is_fine_when_the_gold_lists_both():
+    assert accuracy_reward(["The answer is 3 or 5."], ["3, 5"]) == [1.0]
+
+
+def test_plain_number_fast_path_is_exact():
+    assert parse_plain_number("1,000.00") == 1000
+    assert parse_plain_number("1 000") == 1000
+    assert parse_plain_number(".5") == parse_plain_number("1/2")
+    assert parse_plain_number("0.1") + parse_plain_number("0.2") == parse_plain_number("0.3")  # no floats
+    assert parse_plain_number("3, 5") is None
+    assert parse_plain_number("2x") is None
+    assert parse_plain_number("x" * 100) is None
+
+
+def test_unparseable_gold_gives_none_and_is_logged_once(caplog):
+    accuracy._reported_bad_golds.clear()
+    with caplog.at_level(logging.WARNING, logger="rewards.accuracy"):
+        scores = accuracy_reward([r"\boxed{1}", r"\boxed{2}", r"\boxed{3}"], [r"\frac{1}{2", r"\frac{1}{2", "3"])
+    assert scores == [None, None, 1.0]
+    assert sum("cannot be parsed" in r.message for r in caplog.records) == 1
+    assert accuracy_reward(["#### 1"], [None]) == [None]
+
+
+def test_each_distinct_pair_is_checked_once(monkeypatch):
+    seen = []
+
+    class RecordingPool:
+        def check(self, pairs, timeout_s):
+            seen.extend(pairs)
+            return [EQUIVALENT] * len(pairs)
+
+    monkeypatch.setattr(accuracy, "get_pool", lambda: RecordingPool())
+    golds = [r"\frac{\pi}{2}"] * 8 + [r"\sqrt{2}"] * 8
+    answers = [r"\frac{\pi}{2}", r"\pi/2"] * 4 + [r"\sqrt{2}", "2^{1/2}"] * 4
+    scores = grade_answers(golds, answers)
+    assert scores == [1.0] * 16
+    # the identical strings never reach the symbolic checker; each other distinct pair reaches it once
+    assert sorted(seen) == sorted({(r"\frac{\pi}{2}", r"\pi/2"), (r"\sqrt{2}", "2^{1/2}")})
+
+
+def test_a_worker_past_its_deadline_is_killed_and_replaced():
+    pool = VerifierPool(num_workers=1)
+    try:
+        # 9^{9^{9^9}} keeps sympy busy far longer than this deadline
+        assert pool.check([("7", "9^{9^{9^{9}}}")], timeout_s=0.05) == [TIMEOUT]
+        assert pool.timeouts == 1
+        # the replacement worker still judges later items
+        assert pool.check([("7", r"\sqrt{49}")], timeout_s=30) == [EQUIVALENT]
+    finally:
+        pool.close()
+
+
+def test_the_reward_works_off_the_main_thread():
+    # math-verify's own signal-based timeouts fail off the main thread; our workers don't care
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(2) as executor:
+        futures = [executor.submit(accuracy_reward, [r"\boxed{\sqrt{49}}"], ["7"]) for _ in range(4)]
+        assert [f.result() for f in futures] == [[1.0]] * 4
+
+
+HOSTILE = [
+    None,
+    123,
+    b"\x00\xff",
+    "",
+    "x" * 1_000_000,
+    "\x00\x01\x02 \\boxed{\x03}",
+    "\\boxed{{{{{",
+    "}}}}\\boxed{}}}}",
+    "\\boxed{9^{9^{9^{9}}}}",
+    "\\boxed{100000!}",
+    "\\boxed{1}" * 5000,
+    "The answer is " + "9" * 5000,
+    "\\boxed{" * 10000,
+    "\\boxed{\\frac{" * 300 + "}" * 600,
+    "$" * 100_000,
+    "<answer>" * 10_000,
+    "\\boxed{2^{2^{2^{2^{2^{2}}}}}}",
+]
+
+
+def test_hostile_completions_score_zero():
+    assert accuracy_reward(HOSTILE, ["7"] * len(HOSTILE)) == [0.0] * len(HOSTILE)
+
+
+def test_registry_binds_parameters_and_names():
+    reward = get("accuracy", timeout_s=5.0)
+    assert reward.__name__ == "accuracy"
+    assert reward(["#### 3"], answer=["3"]) == [1.0]
+    with pytest.raises(KeyError, match="registered rewards"):
+        get("acuracy")
+    with pytest.raises(TypeError, match="no parameter"):
+        get("accuracy", tmeout=1)
