@@ -35,7 +35,9 @@ _MULTI_ANSWER = re.compile(r",|;|\bor\b|\band\b|\\pm")
 _HEDGE = re.compile(r"(?:\d|\})\s*(?:\bor\b|\\text\{\s*or\s*\}|\\lor|\\vee)\s*\$?\s*[-+]?(?:\d|\\)")
 
 
-def grade_answers(golds: Sequence[Any], answers: Sequence[str | None], timeout_s: float = DEFAULT_TIMEOUT_S) -> list[float | None]:
+def grade_answers(
+    golds: Sequence[Any], answers: Sequence[str | None], timeout_s: float = DEFAULT_TIMEOUT_S
+) -> list[float | None]:
     """Grade extracted answers against golds: 1.0, 0.0, or None where the gold itself can't be parsed.
 
     Each distinct (gold, answer) pair is checked once (and remembered), so a GRPO group that repeats an
@@ -130,7 +132,9 @@ def _report_bad_gold(gold: str) -> None:
         logger.warning("gold answer %.200r cannot be parsed; its rows score None (skipped by TRL)", gold)
 
 
-def accuracy_reward(completions: Sequence[Any], answer: Sequence[Any], timeout_s: float = DEFAULT_TIMEOUT_S, **kwargs: Any) -> list[float | None]:
+def accuracy_reward(
+    completions: Sequence[Any], answer: Sequence[Any], timeout_s: float = DEFAULT_TIMEOUT_S, **kwargs: Any
+) -> list[float | None]:
     """1.0 when a completion's final answer is mathematically equivalent to the gold ``answer``, else 0.0.
 
     TRL's reward signature: ``completions`` are strings or conversations, ``answer`` is the dataset column

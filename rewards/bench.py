@@ -20,11 +20,23 @@ from rewards.verifier import get_pool
 
 # (gold as a data set stores it, answers a model may write that equal it, answers that don't)
 MATH_ITEMS = [
-    (r"\frac{1}{2}", [r"\frac{1}{2}", "0.5", r"\dfrac{1}{2}", "1/2", r"\frac{2}{4}"], [r"\frac{1}{3}", "0.55"]),
+    (
+        r"\frac{1}{2}",
+        [r"\frac{1}{2}", "0.5", r"\dfrac{1}{2}", "1/2", r"\frac{2}{4}"],
+        [r"\frac{1}{3}", "0.55"],
+    ),
     (r"2\sqrt{2}", [r"2\sqrt{2}", r"\sqrt{8}", r"2 \sqrt 2"], ["2", r"\sqrt{2}"]),
     ("[-2, 7]", ["[-2, 7]", "[-2,7]", r"\left[-2, 7\right]"], ["(-2, 7)", "7", "[-2, 8]"]),
-    (r"\left( 3, \frac{\pi}{2} \right)", [r"(3, \frac{\pi}{2})", r"\left(3,\frac{\pi}{2}\right)"], [r"(3, \pi)", r"(\frac{\pi}{2}, 3)"]),
-    (r"\frac{\sqrt{3}}{2}", [r"\frac{\sqrt{3}}{2}", r"\frac{\sqrt 3}{2}", r"\frac{1}{2}\sqrt{3}"], [r"\frac{\sqrt{2}}{2}", r"\sqrt{3}"]),
+    (
+        r"\left( 3, \frac{\pi}{2} \right)",
+        [r"(3, \frac{\pi}{2})", r"\left(3,\frac{\pi}{2}\right)"],
+        [r"(3, \pi)", r"(\frac{\pi}{2}, 3)"],
+    ),
+    (
+        r"\frac{\sqrt{3}}{2}",
+        [r"\frac{\sqrt{3}}{2}", r"\frac{\sqrt 3}{2}", r"\frac{1}{2}\sqrt{3}"],
+        [r"\frac{\sqrt{2}}{2}", r"\sqrt{3}"],
+    ),
     ("x^2+2x+1", ["x^2+2x+1", "(x+1)^2", "1+2x+x^2"], ["x^2+1", "(x-1)^2"]),
     (r"\{1, 2, 3\}", [r"\{1,2,3\}", r"\{3, 2, 1\}"], [r"\{1, 2\}", r"\{1,2,4\}"]),
     (r"(-\infty, 3)", [r"(-\infty, 3)", r"(-\infty,3)"], [r"(-\infty, 3]", r"(3, \infty)"]),
@@ -32,7 +44,11 @@ MATH_ITEMS = [
     ("5", ["5", "5.0", r"\sqrt{25}"], ["6", "-5"]),
     (r"\text{(C)}", [r"\text{(C)}", "C", r"\textbf{(C)}"], [r"\text{(D)}", "B"]),
     ("3, 5", ["3, 5", "5, 3", "3,5"], ["3", "3, 6"]),
-    (r"\begin{pmatrix} 1 \\ 2 \end{pmatrix}", [r"\begin{pmatrix}1\\2\end{pmatrix}"], [r"\begin{pmatrix}2\\1\end{pmatrix}"]),
+    (
+        r"\begin{pmatrix} 1 \\ 2 \end{pmatrix}",
+        [r"\begin{pmatrix}1\\2\end{pmatrix}"],
+        [r"\begin{pmatrix}2\\1\end{pmatrix}"],
+    ),
     ("90^\\circ", ["90^\\circ", "90", "90^{\\circ}"], ["45^\\circ", "180"]),
     ("10\\%", ["10\\%", "10", "10%"], ["20\\%", "11"]),
     (r"\frac{7}{3}", [r"\frac{7}{3}", r"2\frac{1}{3}", r"\frac{14}{6}"], [r"\frac{3}{7}", "2.33"]),
@@ -43,7 +59,12 @@ GSM8K_REASONING = (
     "Altogether she sold {a} + {h} = {t} clips. She also spent ${c} on supplies and earned a profit on each clip, "
     "so we need to double-check the total. "
 )
-GSM8K_ENDINGS = ["\n#### {x}", " The answer is {x}.", " So the final answer is $\\boxed{{{x}}}$.", " Final Answer: The final answer is {x}."]
+GSM8K_ENDINGS = [
+    "\n#### {x}",
+    " The answer is {x}.",
+    " So the final answer is $\\boxed{{{x}}}$.",
+    " Final Answer: The final answer is {x}.",
+]
 MATH_REASONING = (
     "Let me set up the problem carefully. We have $x^2 - 5x + 6 = 0$, so $(x-2)(x-3) = 0$. "
     "Substituting back and simplifying each term, the expression reduces as follows: "
@@ -64,7 +85,9 @@ def build_batch(prompts: int, generations: int, seed: int = 0) -> tuple[list[str
                 right = rng.random() < 0.5
                 value = total if right else total + rng.choice([-10, -1, 1, 2, 100])
                 shown = f"{value:,}" if rng.random() < 0.3 else str(value)
-                text = GSM8K_REASONING.format(a=a, h=a // 2, t=a + a // 2, c=rng.randrange(5, 50)) * rng.randint(1, 3)
+                text = GSM8K_REASONING.format(
+                    a=a, h=a // 2, t=a + a // 2, c=rng.randrange(5, 50)
+                ) * rng.randint(1, 3)
                 completions.append(text + rng.choice(GSM8K_ENDINGS).format(x=shown))
                 golds.append(gold)
                 labels.append(right)
@@ -73,14 +96,18 @@ def build_batch(prompts: int, generations: int, seed: int = 0) -> tuple[list[str
             for _ in range(generations):
                 right = rng.random() < 0.5
                 answer = rng.choice(right_forms if right else wrong_forms)
-                ending = rng.choice([f"Therefore the answer is $\\boxed{{{answer}}}$.", f"<answer>{answer}</answer>"])
+                ending = rng.choice(
+                    [f"Therefore the answer is $\\boxed{{{answer}}}$.", f"<answer>{answer}</answer>"]
+                )
                 completions.append(MATH_REASONING * rng.randint(1, 4) + ending)
                 golds.append(gold)
                 labels.append(right)
     return completions, golds, labels
 
 
-def build_real_batch(shared: Path, prompts: int, generations: int, seed: int = 0) -> tuple[list[str], list[str], list[bool]] | None:
+def build_real_batch(
+    shared: Path, prompts: int, generations: int, seed: int = 0
+) -> tuple[list[str], list[str], list[bool]] | None:
     """A batch made of real reference solutions (GSM8K test and MATH-500 from ../shared/benchmarks) as
     completions, half of them with the final answer swapped for another problem's: the real length and
     LaTeX of benchmark reasoning, with known labels. None when those files are absent."""
@@ -99,7 +126,9 @@ def build_real_batch(shared: Path, prompts: int, generations: int, seed: int = 0
             for _ in range(generations):
                 right = rng.random() < 0.5
                 shown = gold if right else str(int(gold.replace(",", "")) + rng.choice([-10, -1, 1, 2]))
-                ending = rng.choice(["\n#### {x}", "\nThe answer is {x}.", "\nSo the answer is $\\boxed{{{x}}}$."])
+                ending = rng.choice(
+                    ["\n#### {x}", "\nThe answer is {x}.", "\nSo the answer is $\\boxed{{{x}}}$."]
+                )
                 completions.append(reasoning + ending.format(x=shown))
                 golds.append(gold)
                 labels.append(right)
@@ -133,17 +162,25 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--prompts", type=int, default=128)
     parser.add_argument("--generations", type=int, default=8)
-    parser.add_argument("--synthetic", action="store_true", help="use the built-in synthetic batch even when ../shared exists")
+    parser.add_argument(
+        "--synthetic", action="store_true", help="use the built-in synthetic batch even when ../shared exists"
+    )
     args = parser.parse_args()
     from trl.rewards import accuracy_reward as trl_accuracy_reward
 
     shared = Path(__file__).resolve().parents[2] / "shared" / "benchmarks"
     batch = None if args.synthetic else build_real_batch(shared, args.prompts, args.generations)
-    source = "real GSM8K test / MATH-500 solutions from ../shared" if batch else "synthetic GSM8K- and MATH-style text"
+    source = (
+        "real GSM8K test / MATH-500 solutions from ../shared"
+        if batch
+        else "synthetic GSM8K- and MATH-style text"
+    )
     completions, golds, labels = batch or build_batch(args.prompts, args.generations)
     n = len(completions)
     mean_chars = sum(map(len, completions)) / n
-    print(f"batch: {args.prompts} golds x {args.generations} completions = {n}, {source}, {mean_chars:.0f} chars each on average")
+    print(
+        f"batch: {args.prompts} golds x {args.generations} completions = {n}, {source}, {mean_chars:.0f} chars each on average"
+    )
 
     _, cold = _timed(get_pool().check, [("1", "1")], 60.0)  # start the worker processes once
     ours, ours_s = _timed(accuracy_reward, completions, golds)
@@ -163,7 +200,9 @@ def main() -> None:
     print(f"worker start-up (once per process): {cold:.2f} s")
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     workers = [_peak_rss_mib(w.process.pid) for w in get_pool()._workers]
-    print(f"peak memory: this process {own:.0f} MiB (it also ran TRL), verifier workers {', '.join(f'{m:.0f}' for m in workers)} MiB")
+    print(
+        f"peak memory: this process {own:.0f} MiB (it also ran TRL), verifier workers {', '.join(f'{m:.0f}' for m in workers)} MiB"
+    )
 
 
 def _peak_rss_mib(pid: int) -> float:

@@ -14,10 +14,14 @@ from rewards.extract import completion_text, last_boxed
 
 ANSWER_FORMATS = ("think_answer", "boxed", "gsm8k_hash", "answer_is")
 
-_THINK_ANSWER = re.compile(r"^\s*<think>(?:(?!<think>|</think>).)*</think>\s*<answer>(?:(?!<answer>).)*?</answer>\s*$", re.DOTALL)
+_THINK_ANSWER = re.compile(
+    r"^\s*<think>(?:(?!<think>|</think>).)*</think>\s*<answer>(?:(?!<answer>).)*?</answer>\s*$", re.DOTALL
+)
 # With "<think>" prefilled in the prompt the completion starts inside the reasoning: only the closing tag
 # is in it. (open-r1's format reward expects the opening tag too and stays at 0 there.)
-_THINK_ANSWER_PREFILLED = re.compile(r"^(?:(?!<think>|</think>).)*</think>\s*<answer>(?:(?!<answer>).)*?</answer>\s*$", re.DOTALL)
+_THINK_ANSWER_PREFILLED = re.compile(
+    r"^(?:(?!<think>|</think>).)*</think>\s*<answer>(?:(?!<answer>).)*?</answer>\s*$", re.DOTALL
+)
 _HASH = re.compile(r"####\s*[-+]?[\d,]*\.?\d+\s*$")
 _ANSWER_IS = re.compile(r"answer is:?\s*\$?[-+]?[\d,]*\.?\d+\$?\.?\s*$", re.IGNORECASE)
 
@@ -48,7 +52,9 @@ def has_format(text: str | None, answer_format: str = "think_answer", think_pref
     True
     """
     if answer_format not in ANSWER_FORMATS:
-        raise ValueError(f"unknown answer_format {answer_format!r}; choose one of {', '.join(ANSWER_FORMATS)}")
+        raise ValueError(
+            f"unknown answer_format {answer_format!r}; choose one of {', '.join(ANSWER_FORMATS)}"
+        )
     if not isinstance(text, str):
         return False
     if answer_format == "think_answer":
@@ -65,7 +71,10 @@ def has_format(text: str | None, answer_format: str = "think_answer", think_pref
 
 
 def format_reward(
-    completions: Sequence[Any], answer_format: str = "think_answer", think_prefilled: bool = False, **kwargs: Any
+    completions: Sequence[Any],
+    answer_format: str = "think_answer",
+    think_prefilled: bool = False,
+    **kwargs: Any,
 ) -> list[float]:
     """1.0 when a completion has the format its template asked for, else 0.0 (DeepSeek-R1, 2025).
 
@@ -77,7 +86,9 @@ def format_reward(
     >>> format_reward(["<think>\\nhmm\\n</think>\\n<answer>\\n7\\n</answer>", "7"])
     [1.0, 0.0]
     """
-    return [1.0 if has_format(completion_text(c), answer_format, think_prefilled) else 0.0 for c in completions]
+    return [
+        1.0 if has_format(completion_text(c), answer_format, think_prefilled) else 0.0 for c in completions
+    ]
 
 
 def tag_count_reward(completions: Sequence[Any], think_prefilled: bool = False, **kwargs: Any) -> list[float]:
@@ -92,6 +103,10 @@ def tag_count_reward(completions: Sequence[Any], think_prefilled: bool = False, 
     scores = []
     for completion in completions:
         text = completion_text(completion) or ""
-        tags = ("</think>", "<answer>", "</answer>") if think_prefilled else ("<think>", "</think>", "<answer>", "</answer>")
+        tags = (
+            ("</think>", "<answer>", "</answer>")
+            if think_prefilled
+            else ("<think>", "</think>", "<answer>", "</answer>")
+        )
         scores.append(sum(text.count(tag) == 1 for tag in tags) / len(tags))
     return scores

@@ -23,7 +23,9 @@ _TRAILING_UNIT = re.compile(
     r"|\s*(?:m|cm|km|mm|kg|g)[²³]|\^\\circ|°)+\s*$"
 )
 _NUMBER = re.compile(r"^([+-]?)(\d+(?:,\d{3})*|\d{1,3}(?: \d{3})+)?(\.\d*)?$")
-_FRACTION = re.compile(r"^([+-]?)\\[dtc]?frac\{([^{}]+)\}\{([^{}]+)\}$|^([+-]?)\(?([^/()]+)\)?/\(?([^/()]+)\)?$")
+_FRACTION = re.compile(
+    r"^([+-]?)\\[dtc]?frac\{([^{}]+)\}\{([^{}]+)\}$|^([+-]?)\(?([^/()]+)\)?/\(?([^/()]+)\)?$"
+)
 
 
 def _decimal(text: str) -> Fraction | None:
@@ -36,7 +38,14 @@ def _decimal(text: str) -> Fraction | None:
     return -value if sign == "-" else value
 
 
-_SCALE_WORDS = {"dozen": 12, "hundred": 100, "thousand": 10**3, "million": 10**6, "billion": 10**9, "trillion": 10**12}
+_SCALE_WORDS = {
+    "dozen": 12,
+    "hundred": 100,
+    "thousand": 10**3,
+    "million": 10**6,
+    "billion": 10**9,
+    "trillion": 10**12,
+}
 _SCALED = re.compile(r"^(.*\d)\s+(dozen|hundred|thousand|million|billion|trillion)$", re.IGNORECASE)
 
 

@@ -167,7 +167,9 @@ def clearly_different(gold: str, answer: str) -> bool:
     return abs(a - b) > 1e-6 * max(1.0, abs(a), abs(b))
 
 
-_TEXT_ONLY = re.compile(r"^\s*\\(?:text|textbf|mathrm)\{\s*[A-Za-z][A-Za-z ]*\}\s*$|^\s*[A-Za-z]{3,}(?: [A-Za-z]+)*\s*$")
+_TEXT_ONLY = re.compile(
+    r"^\s*\\(?:text|textbf|mathrm)\{\s*[A-Za-z][A-Za-z ]*\}\s*$|^\s*[A-Za-z]{3,}(?: [A-Za-z]+)*\s*$"
+)
 _PROSE = re.compile(r"(?<![\\a-zA-Z])[a-zA-Z]{3,}|[^\x00-\x7f]")
 _ASSIGNMENT = re.compile(r"^\s*[A-Za-z](?:_\{?\w+\}?)?\s*=\s*([^=<>]+)$")
 

@@ -31,7 +31,9 @@ def soft_overlong_punishment(
     [0.0, -0.5, -1.0]
     """
     if not 0 <= soft_punish_cache <= max_completion_len:
-        raise ValueError(f"soft_punish_cache={soft_punish_cache} must lie in [0, max_completion_len={max_completion_len}]")
+        raise ValueError(
+            f"soft_punish_cache={soft_punish_cache} must lie in [0, max_completion_len={max_completion_len}]"
+        )
     free = max_completion_len - soft_punish_cache
     scores = []
     for length in _lengths(completions, completion_ids):
@@ -71,7 +73,11 @@ def cosine_scaled_reward(
             scores.append(None)
             continue
         cosine = math.cos(min(length, max_len) / max_len * math.pi)
-        low, high = (min_value_correct, max_value_correct) if is_correct == 1.0 else (min_value_wrong, max_value_wrong)
+        low, high = (
+            (min_value_correct, max_value_correct)
+            if is_correct == 1.0
+            else (min_value_wrong, max_value_wrong)
+        )
         scores.append(low + 0.5 * (high - low) * (1.0 + cosine))
     return scores
 
@@ -91,5 +97,7 @@ def repetition_penalty_reward(
     for completion in completions:
         words = (completion_text(completion) or "").lower().split()
         ngrams = [tuple(words[i : i + ngram_size]) for i in range(len(words) - ngram_size + 1)]
-        scores.append(0.0 if not ngrams else (1 - len(set(ngrams)) / len(ngrams)) * max_penalty + 0.0)  # no -0.0
+        scores.append(
+            0.0 if not ngrams else (1 - len(set(ngrams)) / len(ngrams)) * max_penalty + 0.0
+        )  # no -0.0
     return scores

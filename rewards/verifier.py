@@ -77,9 +77,14 @@ class _Worker:
     ``__main__``, unlike multiprocessing's spawn and forkserver, so scripts without a main guard work)."""
 
     def __init__(self):
-        env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [_REPO_ROOT, os.environ.get("PYTHONPATH")])))
+        env = dict(
+            os.environ, PYTHONPATH=os.pathsep.join(filter(None, [_REPO_ROOT, os.environ.get("PYTHONPATH")]))
+        )
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "rewards.verifier_worker"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env
+            [sys.executable, "-m", "rewards.verifier_worker"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            env=env,
         )
         self.conn_in = Connection(os.dup(self.process.stdout.fileno()), writable=False)
         self.conn_out = Connection(os.dup(self.process.stdin.fileno()), readable=False)
@@ -128,7 +133,9 @@ class VerifierPool:
                 waiting = [w for w in self._workers if w.task or not w.ready]
                 deadlines = [w.task[1] for w in waiting if w.task]
                 if not deadlines and time.monotonic() - started > self.startup_timeout_s:
-                    raise RuntimeError("math-verify worker processes did not start; run `python -m rewards.verifier_worker` to see why")
+                    raise RuntimeError(
+                        "math-verify worker processes did not start; run `python -m rewards.verifier_worker` to see why"
+                    )
                 timeout = max(0.0, min(deadlines) - time.monotonic()) if deadlines else 1.0
                 ready = wait([w.conn_in for w in waiting], timeout=timeout)
                 for worker in waiting:
@@ -149,7 +156,9 @@ class VerifierPool:
                     elif worker.task and time.monotonic() >= worker.task[1]:
                         results[worker.task[0]] = TIMEOUT
                         self.timeouts += 1
-                        logger.warning("answer check exceeded %.1fs; scored 0 (%d so far)", timeout_s, self.timeouts)
+                        logger.warning(
+                            "answer check exceeded %.1fs; scored 0 (%d so far)", timeout_s, self.timeouts
+                        )
                         self._replace(worker)
         return results  # type: ignore[return-value]
 

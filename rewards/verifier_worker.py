@@ -30,7 +30,9 @@ def _judge(gold: str, answer: str, parsed_golds: OrderedDict, parse, verify) -> 
         if not any(not isinstance(value, str) for value in gold_parsed):
             return GOLD_ERROR  # math-verify found no expression in it, only the raw text
         answer_parsed = parse(_wrap_answer(normalize_latex(answer)), parsing_timeout=_SOFT_TIMEOUT_S)
-        ok = bool(answer_parsed) and verify(gold_parsed, answer_parsed, timeout_seconds=_SOFT_TIMEOUT_S, allow_set_relation_comp=True)
+        ok = bool(answer_parsed) and verify(
+            gold_parsed, answer_parsed, timeout_seconds=_SOFT_TIMEOUT_S, allow_set_relation_comp=True
+        )
         return EQUIVALENT if ok else DIFFERENT
     except BaseException:  # noqa: BLE001 - MemoryError, RecursionError, sympy internals: all score 0
         return DIFFERENT

@@ -73,7 +73,9 @@ def test_plain_number_fast_path_is_exact():
 def test_unparseable_gold_gives_none_and_is_logged_once(caplog):
     accuracy._reported_bad_golds.clear()
     with caplog.at_level(logging.WARNING, logger="rewards.accuracy"):
-        scores = accuracy_reward([r"\boxed{1}", r"\boxed{2}", r"\boxed{3}"], [r"\frac{1}{2", r"\frac{1}{2", "3"])
+        scores = accuracy_reward(
+            [r"\boxed{1}", r"\boxed{2}", r"\boxed{3}"], [r"\frac{1}{2", r"\frac{1}{2", "3"]
+        )
     assert scores == [None, None, 1.0]
     assert sum("cannot be parsed" in r.message for r in caplog.records) == 1
     assert accuracy_reward(["#### 1"], [None]) == [None]

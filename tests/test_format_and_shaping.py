@@ -48,7 +48,9 @@ def test_format_reward_accepts_conversations_and_junk():
 
 
 def test_tag_count_gives_partial_credit():
-    assert tag_count_reward(["<think>a</think>", "<think>a</think><answer>1</answer>", "<answer>1</answer><answer>"]) == [
+    assert tag_count_reward(
+        ["<think>a</think>", "<think>a</think><answer>1</answer>", "<answer>1</answer><answer>"]
+    ) == [
         0.5,
         1.0,
         0.25,
@@ -57,7 +59,9 @@ def test_tag_count_gives_partial_credit():
 
 def test_soft_overlong_punishment_is_linear_in_the_cache():
     ids = [[0] * n for n in (0, 6, 8, 9, 10, 11)]
-    scores = soft_overlong_punishment([""] * len(ids), completion_ids=ids, max_completion_len=10, soft_punish_cache=4)
+    scores = soft_overlong_punishment(
+        [""] * len(ids), completion_ids=ids, max_completion_len=10, soft_punish_cache=4
+    )
     assert scores == [0.0, 0.0, -0.5, -0.75, -1.0, -1.0]
     with pytest.raises(ValueError):
         soft_overlong_punishment([""], max_completion_len=4, soft_punish_cache=5)
