@@ -1,0 +1,22 @@
+"""Data sets in one schema, prompt templates, decontamination, and a generated arithmetic set.
+
+>>> from data import load
+>>> row = load("arithmetic", split="test", limit=1, levels=[1])[0]
+>>> sorted(row)
+['answer', 'id', 'level', 'question', 'solution', 'source']
+"""
+
+from data.decontaminate import normalize_question, overlap
+from data.sources import SOURCES, DataError, load
+from data.templates import TEMPLATES, Template, get_template
+
+__all__ = [
+    "SOURCES",
+    "TEMPLATES",
+    "DataError",
+    "Template",
+    "get_template",
+    "load",
+    "normalize_question",
+    "overlap",
+]

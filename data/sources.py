@@ -1,0 +1,383 @@
+"""Every data set in one schema: ``data.load(name_or_path, split, ...)``.
+
+Rows come out as ``id`` (stable), ``question``, ``answer`` (the final gold answer, a string ready for
+``rewards.accuracy_reward``), ``solution`` (reference reasoning, where the source has it), ``source``, and
+the source's metadata (``level``, ``subject``). With ``template=`` a ``prompt`` column is added.
+
+Named sources load from the Hugging Face Hub, or from local files in the hub copy's layout with
+``data_files=``; any other hub id or local file loads with a field mapping.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import socket
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+import datasets
+
+from data import arithmetic
+from data.templates import get_template
+from rewards.extract import last_boxed
+
+logger = logging.getLogger(__name__)
+
+
+class DataError(ValueError):
+    """A data set that can't be loaded as asked: the message names the input and the fix."""
+
+
+# --- gold answer extractors: raw field value -> (answer, solution) or None when there is no gold ---
+
+
+def _gsm8k_hash(value: Any) -> tuple[str, str] | None:
+    if not isinstance(value, str) or "####" not in value:
+        return None
+    solution, answer = value.rsplit("####", 1)
+    answer = answer.strip().replace(",", "")
+    return (answer, solution.strip()) if answer else None
+
+
+def _last_boxed(value: Any) -> tuple[str, str] | None:
+    if not isinstance(value, str):
+        return None
+    answer = last_boxed(value)
+    return (answer, value) if answer else None
+
+
+def _as_is(value: Any) -> tuple[str, str] | None:
+    if value is None or isinstance(value, bool):
+        return None
+    answer = str(value).strip()
+    return (answer, "") if answer else None
+
+
+ANSWER_EXTRACTORS: dict[str, Callable[[Any], tuple[str, str] | None]] = {
+    "gsm8k_hash": _gsm8k_hash,
+    "last_boxed": _last_boxed,
+    "as_is": _as_is,
+}
+
+
+@dataclass(frozen=True)
+class Source:
+    """How one named data set maps onto the common schema."""
+
+    hub_id: str
+    splits: tuple[str, ...]
+    question_field: tuple[str, ...]  # the first of these that the data has
+    answer_field: str
+    answer_extractor: str
+    hub_configs: tuple[str | None, ...] = (None,)
+    solution_field: str | None = None
+    id_field: str | None = None
+    metadata: dict[str, str] = field(default_factory=dict)  # our column -> source field
+
+
+MATH_SUBJECTS = (
+    "algebra",
+    "counting_and_probability",
+    "geometry",
+    "intermediate_algebra",
+    "number_theory",
+    "prealgebra",
+    "precalculus",
+)
+
+SOURCES: dict[str, Source] = {
+    "gsm8k": Source(
+        "openai/gsm8k", ("train", "test"), ("question",), "answer", "gsm8k_hash", hub_configs=("main",)
+    ),
+    "math": Source(
+        "EleutherAI/hendrycks_math",
+        ("train", "test", "train_12k"),
+        ("problem",),
+        "solution",
+        "last_boxed",
+        hub_configs=MATH_SUBJECTS,
+        metadata={"level": "level", "subject": "type"},
+    ),
+    "math500": Source(
+        "HuggingFaceH4/MATH-500",
+        ("test",),
+        ("problem",),
+        "answer",
+        "as_is",
+        solution_field="solution",
+        id_field="unique_id",
+        metadata={"level": "level", "subject": "subject"},
+    ),
+    "aime24": Source(
+        "HuggingFaceH4/aime_2024",
+        ("test",),
+        ("problem", "question"),
+        "answer",
+        "as_is",
+        solution_field="solution",
+        id_field="id",
+    ),
+    "aime25": Source(
+        "math-ai/aime25",
+        ("test",),
+        ("problem", "question"),
+        "answer",
+        "as_is",
+        solution_field="solution",
+        id_field="id",
+    ),
+    "amc23": Source("math-ai/amc23", ("test",), ("question", "problem"), "answer", "as_is", id_field="id"),
+}
+# Hub copies of single-split benchmarks often call their only split "train".
+_HUB_SPLIT = {"math500": "test", "aime24": "train", "aime25": "test", "amc23": "test"}
+
+
+def load(
+    name_or_path: str,
+    split: str = "train",
+    data_files: str | os.PathLike | dict[str, Any] | None = None,
+    template: str | None = None,
+    limit: int | None = None,
+    seed: int = 0,
+    *,
+    question_field: str | None = None,
+    answer_field: str | None = None,
+    answer_extractor: str | None = None,
+    strict: bool = False,
+    levels: list[int] | tuple[int, ...] | None = None,
+) -> datasets.Dataset:
+    """Load a data set in the common schema.
+
+    ``name_or_path``: a named source (``gsm8k``, ``math``, ``math500``, ``aime24``, ``aime25``, ``amc23``,
+    ``arithmetic``), any hub id, or a local jsonl/json/parquet/csv file. ``data_files``: local files in the
+    named source's hub layout (a path for ``split``, or a dict of splits). Hub ids and files other than the
+    named sources need ``question_field`` and ``answer_field`` (``answer_extractor``: ``gsm8k_hash``,
+    ``last_boxed`` or ``as_is``, the default). Rows without a usable gold are dropped and counted in the
+    log, or raise with ``strict=True``. ``limit`` keeps the first rows (file order); ``seed`` and
+    ``levels`` shape the generated ``arithmetic`` set. ``template`` adds a ``prompt`` column.
+
+    >>> load("arithmetic", split="test", limit=2, template="qwen_math_cot").column_names
+    ['id', 'question', 'answer', 'solution', 'source', 'level', 'prompt']
+    """
+    if limit is not None and limit < 1:
+        raise DataError(f"limit must be a positive number of rows, got {limit}")
+    if name_or_path == "arithmetic":
+        rows = arithmetic.generate(split, size=limit, seed=seed, levels=levels or arithmetic.LEVELS)
+    elif name_or_path == "math" and split == "train_12k":
+        rows = _math_train_12k(data_files, strict)
+    elif name_or_path in SOURCES:
+        rows = _load_named(name_or_path, split, data_files, strict)
+    else:
+        rows = _load_custom(
+            name_or_path, split, data_files, question_field, answer_field, answer_extractor or "as_is", strict
+        )
+    if limit is not None:
+        rows = rows[:limit]
+    dataset = datasets.Dataset.from_list(rows)
+    if template is not None:
+        chosen = get_template(template)
+        dataset = dataset.map(
+            lambda row: {"prompt": chosen.apply(row["question"])}, desc=f"template {template}"
+        )
+    return dataset
+
+
+# --- loading raw rows -------------------------------------------------------------------------------
+
+
+def _read_files(files: Any, where: str) -> tuple[list[dict], str]:
+    """Rows of local file(s), with a label for error messages."""
+    paths = [files] if isinstance(files, (str, os.PathLike)) else list(files)
+    for path in paths:
+        if not Path(path).exists():
+            raise DataError(f"{where}: file {str(path)!r} does not exist")
+    suffix = Path(paths[0]).suffix.lower().lstrip(".")
+    builder = {"jsonl": "json", "json": "json", "parquet": "parquet", "csv": "csv"}.get(suffix)
+    if builder is None:
+        raise DataError(f"{where}: can't read {str(paths[0])!r}; use a .jsonl, .json, .parquet or .csv file")
+    try:
+        raw = datasets.load_dataset(builder, data_files=[str(p) for p in paths], split="train")
+    except Exception as error:  # noqa: BLE001 - every parser error becomes one clear message
+        raise DataError(f"{where}: can't parse {', '.join(map(str, paths))}: {error}") from error
+    return raw.to_list(), ", ".join(map(str, paths))
+
+
+def _hub_reachable(timeout_s: float = 3.0) -> bool:
+    endpoint = urlparse(os.environ.get("HF_ENDPOINT", "https://huggingface.co"))
+    try:
+        with socket.create_connection((endpoint.hostname, endpoint.port or 443), timeout=timeout_s):
+            return True
+    except OSError:
+        return False
+
+
+def _offline_mode() -> bool:
+    return os.environ.get("HF_HUB_OFFLINE", "0").lower() in ("1", "true", "yes", "on")
+
+
+def _read_hub(hub_id: str, configs: tuple[str | None, ...], split: str, hint: str) -> tuple[list[dict], str]:
+    # Without a network, datasets retries for most of a minute: check first and fail in seconds.
+    if not _offline_mode() and not _hub_reachable():
+        raise DataError(
+            f"can't reach the Hugging Face Hub to load {hub_id!r} (split {split!r}). {hint} "
+            "(or set HF_HUB_OFFLINE=1 to use a copy in the local cache)"
+        )
+    rows: list[dict] = []
+    for config in configs:
+        try:
+            part = datasets.load_dataset(hub_id, config, split=split)
+        except Exception as error:  # noqa: BLE001
+            offline = " (HF_HUB_OFFLINE is set and no cached copy exists)" if _offline_mode() else ""
+            raise DataError(
+                f"can't load {hub_id!r} config {config!r} split {split!r} from the Hub{offline}: {error}. {hint}"
+            ) from error
+        for row in part:
+            rows.append({**row, "_config": config})
+    return rows, f"{hub_id} ({split})"
+
+
+def _load_named(name: str, split: str, data_files: Any, strict: bool) -> list[dict]:
+    source = SOURCES[name]
+    if split not in source.splits:
+        raise DataError(f"{name} has splits {', '.join(source.splits)}; got split={split!r}")
+    hint = f'Pass a local copy instead: data.load("{name}", split="{split}", data_files="path/to/{split}.jsonl").'
+    if data_files is not None:
+        files = data_files.get(split) if isinstance(data_files, dict) else data_files
+        if files is None:
+            raise DataError(f"data_files for {name} has no {split!r} entry; it has {sorted(data_files)}")
+        raw, where = _read_files(files, f"{name} {split}")
+    else:
+        raw, where = _read_hub(source.hub_id, source.hub_configs, _HUB_SPLIT.get(name, split), hint)
+    return _normalize(raw, where, name, split, source, strict)
+
+
+def _load_custom(
+    path: str,
+    split: str,
+    data_files: Any,
+    question_field: str | None,
+    answer_field: str | None,
+    extractor: str,
+    strict: bool,
+) -> list[dict]:
+    if not question_field or not answer_field:
+        named = ", ".join([*SOURCES, "arithmetic"])
+        raise DataError(
+            f"{path!r} is not a named data set ({named}); to load it give its fields: "
+            f'data.load("{path}", question_field="...", answer_field="...", answer_extractor="as_is")'
+        )
+    if extractor not in ANSWER_EXTRACTORS:
+        raise DataError(
+            f"unknown answer_extractor {extractor!r}; choose one of {', '.join(ANSWER_EXTRACTORS)}"
+        )
+    source = Source(path, (split,), (question_field,), answer_field, extractor)
+    if data_files is not None or Path(path).exists():
+        files = data_files if data_files is not None else path
+        files = files.get(split) if isinstance(files, dict) else files
+        raw, where = _read_files(files, path)
+    else:
+        raw, where = _read_hub(
+            path,
+            (None,),
+            split,
+            f'Pass a local file instead: data.load("path/to/file.jsonl", question_field="{question_field}", answer_field="{answer_field}").',
+        )
+    name = re.sub(r"[^A-Za-z0-9_.-]+", "_", Path(path).stem if Path(path).exists() else path)
+    return _normalize(raw, where, name, split, source, strict)
+
+
+# --- normalising rows ------------------------------------------------------------------------------
+
+
+def _normalize(
+    raw: list[dict], where: str, name: str, split: str, source: Source, strict: bool
+) -> list[dict]:
+    extract = ANSWER_EXTRACTORS[source.answer_extractor]
+    rows, dropped = [], []
+    for index, row in enumerate(raw):
+        question_key = next((key for key in source.question_field if key in row), None)
+        missing = [key for key in (question_key, source.answer_field) if key is None or key not in row]
+        if missing or question_key is None:
+            wanted = source.question_field[0] if question_key is None else source.answer_field
+            fields = sorted(k for k in row if not k.startswith("_"))
+            raise DataError(f"{where}, row {index}: no field {wanted!r}; the rows have fields {fields}")
+        question = row[question_key]
+        gold = extract(row[source.answer_field])
+        if not isinstance(question, str) or not question.strip() or gold is None:
+            problem = (
+                "question is empty"
+                if gold is not None
+                else f"no gold answer in field {source.answer_field!r} ({source.answer_extractor})"
+            )
+            if strict:
+                raise DataError(
+                    f"{where}, row {index}: {problem}: {str(row.get(source.answer_field))[:120]!r}"
+                )
+            dropped.append(index)
+            continue
+        answer, solution = gold
+        if source.solution_field and isinstance(row.get(source.solution_field), str):
+            solution = row[source.solution_field]
+        out = {
+            "id": _row_id(name, split, index, row, source),
+            "question": question.strip(),
+            "answer": answer,
+            "solution": solution,
+            "source": name,
+        }
+        for column, source_field in source.metadata.items():
+            out[column] = _metadata_value(column, row.get(source_field))
+        rows.append(out)
+    if dropped:
+        logger.warning(
+            "%s: dropped %d of %d rows with no usable gold answer (rows %s%s)",
+            where,
+            len(dropped),
+            len(raw),
+            dropped[:10],
+            "..." if len(dropped) > 10 else "",
+        )
+    return rows
+
+
+def _row_id(name: str, split: str, index: int, row: dict, source: Source) -> str:
+    if source.id_field and row.get(source.id_field) not in (None, ""):
+        return f"{name}-{row[source.id_field]}"
+    config = row.get("_config")
+    return f"{name}-{split}-{config}-{index}" if config else f"{name}-{split}-{index}"
+
+
+def _metadata_value(column: str, value: Any) -> Any:
+    if column == "level" and isinstance(value, str):  # hendrycks MATH stores "Level 3"
+        match = re.search(r"\d+", value)
+        return int(match.group()) if match else None
+    return value
+
+
+def _math_train_12k(data_files: Any, strict: bool) -> list[dict]:
+    """MATH train + test minus the MATH-500 problems (the "12k" split of RL recipes)."""
+    if data_files is not None and not (isinstance(data_files, dict) and {"train", "test"} <= set(data_files)):
+        raise DataError(
+            'math train_12k needs data_files={"train": ..., "test": ..., "math500": ...} (math500 optional: else from the Hub)'
+        )
+    files = data_files or {}
+    train = _load_named("math", "train", files or None, strict)
+    test = _load_named("math", "test", files or None, strict)
+    math500 = _load_named("math500", "test", files.get("math500"), strict)
+    from data.decontaminate import normalize_question
+
+    held_out = {normalize_question(row["question"]) for row in math500}
+    kept = [row for row in train + test if normalize_question(row["question"]) not in held_out]
+    logger.info(
+        "math train_12k: %d train + %d test - %d MATH-500 problems = %d rows",
+        len(train),
+        len(test),
+        len(train) + len(test) - len(kept),
+        len(kept),
+    )
+    return kept

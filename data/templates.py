@@ -1,0 +1,112 @@
+"""Prompt templates: how a question becomes a prompt, and which answer format that prompt asks for.
+
+Each template cites where it comes from and declares ``answer_format`` (checked by
+``rewards.format_reward``) and ``think_prefilled`` (the prompt already opens ``<think>``). Chat templates
+give a list of messages (the model's chat template renders them); plain templates give a string, for base
+models without one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+BOXED_INSTRUCTION = "Please reason step by step, and put your final answer within \\boxed{}."
+
+
+@dataclass(frozen=True)
+class Template:
+    name: str
+    source: str
+    answer_format: str
+    system: str | None = None
+    user: str = "{question}"
+    plain: str | None = None  # a base-model prompt string; used instead of messages when set
+    think_prefilled: bool = False
+
+    def apply(self, question: str) -> str | list[dict[str, str]]:
+        """The prompt for ``question``: a string for plain templates, else chat messages.
+
+        >>> TEMPLATES["qwen_math_cot"].apply("1+1?")[0]["role"]
+        'system'
+        >>> TEMPLATES["r1_zero_prefill"].apply("1+1?").endswith("Assistant: <think>")
+        True
+        """
+        if self.plain is not None:
+            return self.plain.replace("{question}", question)
+        messages = [{"role": "system", "content": self.system}] if self.system else []
+        return messages + [{"role": "user", "content": self.user.replace("{question}", question)}]
+
+    @property
+    def reward_params(self) -> dict[str, Any]:
+        """Parameters for ``rewards.get("format", ...)`` that match this template."""
+        return {"answer_format": self.answer_format, "think_prefilled": self.think_prefilled}
+
+
+_R1_ZERO = (
+    "A conversation between User and Assistant. The user asks a question, and the Assistant solves it. "
+    "The assistant first thinks about the reasoning process in the mind and then provides the user with "
+    "the answer. The reasoning process and answer are enclosed within <think> </think> and <answer> "
+    "</answer> tags, respectively, i.e., <think> reasoning process here </think> <answer> answer here "
+    "</answer>. User: {question}. Assistant:"
+)
+
+TEMPLATES: dict[str, Template] = {
+    t.name: t
+    for t in [
+        Template(
+            name="r1_zero",
+            source="DeepSeek-R1 (arXiv:2501.12948), Table 1: the R1-Zero template for base models",
+            answer_format="think_answer",
+            plain=_R1_ZERO,
+        ),
+        Template(
+            name="r1_zero_prefill",
+            source="DeepSeek-R1 Table 1, with '<think>' prefilled after 'Assistant:' (as in Dr. GRPO / Oat-Zero)",
+            answer_format="think_answer",
+            plain=_R1_ZERO + " <think>",
+            think_prefilled=True,
+        ),
+        Template(
+            name="r1_chat",
+            source="open-r1 (huggingface/open-r1) system prompt for chat models",
+            answer_format="think_answer",
+            system=(
+                "You are a helpful AI Assistant that provides well-reasoned and detailed responses. You first "
+                "think about the reasoning process as an internal monologue and then provide the user with the "
+                "answer. Respond in the following format: <think>\n...\n</think>\n<answer>\n...\n</answer>"
+            ),
+        ),
+        Template(
+            name="qwen_math_cot",
+            source="Qwen2.5-Math evaluation, prompt type 'qwen25-math-cot' (system prompt)",
+            answer_format="boxed",
+            system=BOXED_INSTRUCTION,
+        ),
+        Template(
+            name="qwen_boxed",
+            source="SimpleRL-Zoo (hkust-nlp/simpleRL-reason), prompt 'qwen_boxed'",
+            answer_format="boxed",
+            system="You are a helpful assistant.",
+            user="{question}\n" + BOXED_INSTRUCTION,
+        ),
+        Template(
+            name="gsm8k_hash",
+            source="verl examples/data_preprocess/gsm8k.py instruction",
+            answer_format="gsm8k_hash",
+            user='{question} Let\'s think step by step and output the final answer after "####".',
+        ),
+        Template(
+            name="answer_is",
+            source="this repository: one short line of calculation, then 'The answer is N.' (the CPU demo)",
+            answer_format="answer_is",
+            system="Solve the problem. Write one short line of calculation, then: The answer is N.",
+        ),
+    ]
+}
+
+
+def get_template(name: str) -> Template:
+    if name not in TEMPLATES:
+        raise KeyError(f"unknown template {name!r}; choose one of: {', '.join(TEMPLATES)}")
+    return TEMPLATES[name]
