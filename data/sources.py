@@ -13,16 +13,15 @@ from __future__ import annotations
 import logging
 import os
 import re
-import socket
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
 
 import datasets
 
 from data import arithmetic
+from data.hub import hub_reachable, offline_mode
 from data.templates import get_template
 from rewards.extract import last_boxed
 
@@ -207,22 +206,9 @@ def _read_files(files: Any, where: str) -> tuple[list[dict], str]:
     return raw.to_list(), ", ".join(map(str, paths))
 
 
-def _hub_reachable(timeout_s: float = 3.0) -> bool:
-    endpoint = urlparse(os.environ.get("HF_ENDPOINT", "https://huggingface.co"))
-    try:
-        with socket.create_connection((endpoint.hostname, endpoint.port or 443), timeout=timeout_s):
-            return True
-    except OSError:
-        return False
-
-
-def _offline_mode() -> bool:
-    return os.environ.get("HF_HUB_OFFLINE", "0").lower() in ("1", "true", "yes", "on")
-
-
 def _read_hub(hub_id: str, configs: tuple[str | None, ...], split: str, hint: str) -> tuple[list[dict], str]:
     # Without a network, datasets retries for most of a minute: check first and fail in seconds.
-    if not _offline_mode() and not _hub_reachable():
+    if not offline_mode() and not hub_reachable():
         raise DataError(
             f"can't reach the Hugging Face Hub to load {hub_id!r} (split {split!r}). {hint} "
             "(or set HF_HUB_OFFLINE=1 to use a copy in the local cache)"
@@ -232,7 +218,7 @@ def _read_hub(hub_id: str, configs: tuple[str | None, ...], split: str, hint: st
         try:
             part = datasets.load_dataset(hub_id, config, split=split)
         except Exception as error:  # noqa: BLE001
-            offline = " (HF_HUB_OFFLINE is set and no cached copy exists)" if _offline_mode() else ""
+            offline = " (HF_HUB_OFFLINE is set and no cached copy exists)" if offline_mode() else ""
             raise DataError(
                 f"can't load {hub_id!r} config {config!r} split {split!r} from the Hub{offline}: {error}. {hint}"
             ) from error

@@ -147,7 +147,7 @@ def test_a_hub_name_fails_fast_offline(monkeypatch):
 
 def test_a_hub_name_without_network_fails_fast(monkeypatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "0")
-    monkeypatch.setattr(data.sources, "_hub_reachable", lambda timeout_s=3.0: False)
+    monkeypatch.setattr(data.sources, "hub_reachable", lambda timeout_s=3.0: False)
     with pytest.raises(DataError, match=r"can't reach the Hugging Face Hub.*data_files="):
         load("math500", split="test")
 

@@ -1,0 +1,23 @@
+"""Is the Hugging Face Hub usable right now? Checked before a hub load, so that a machine without a
+network fails in seconds with a useful message, not after a minute of retries."""
+
+from __future__ import annotations
+
+import os
+import socket
+from urllib.parse import urlparse
+
+
+def offline_mode() -> bool:
+    """HF_HUB_OFFLINE is set: only the local cache is used."""
+    return os.environ.get("HF_HUB_OFFLINE", "0").lower() in ("1", "true", "yes", "on")
+
+
+def hub_reachable(timeout_s: float = 3.0) -> bool:
+    """A TCP connection to the Hub endpoint (HF_ENDPOINT, default huggingface.co) opens in time."""
+    endpoint = urlparse(os.environ.get("HF_ENDPOINT", "https://huggingface.co"))
+    try:
+        with socket.create_connection((endpoint.hostname, endpoint.port or 443), timeout=timeout_s):
+            return True
+    except OSError:
+        return False

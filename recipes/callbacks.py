@@ -1,0 +1,165 @@
+"""What a run leaves behind besides checkpoints: sampled completions, curves, and guards."""
+
+from __future__ import annotations
+
+import json
+import logging
+import signal
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from transformers import TrainerCallback
+
+logger = logging.getLogger(__name__)
+
+
+class CheckpointOnSignal(TrainerCallback):
+    """Ctrl-C or SIGTERM: finish the current step, write a checkpoint, and stop (a second Ctrl-C kills)."""
+
+    def __init__(self) -> None:
+        self.received: int | None = None
+        self._previous: dict[int, Any] = {}
+
+    def install(self) -> None:
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            try:
+                self._previous[signum] = signal.signal(signum, self._handle)
+            except ValueError:  # not the main thread: leave signals alone
+                pass
+
+    def uninstall(self) -> None:
+        for signum, handler in self._previous.items():
+            signal.signal(signum, handler)
+
+    def _handle(self, signum: int, frame: Any) -> None:
+        if self.received is not None and signum == signal.SIGINT:
+            raise KeyboardInterrupt
+        self.received = signum
+        logger.warning(
+            "received %s: saving a checkpoint after this step, then stopping", signal.Signals(signum).name
+        )
+
+    def on_step_end(self, args, state, control, **kwargs):
+        if self.received is not None:
+            control.should_save = True
+            control.should_training_stop = True
+        return control
+
+
+class CollapseGuard(TrainerCallback):
+    """Stops (or warns) when the policy collapses: token entropy or completion length stays below a limit
+    for ``patience`` logged steps. A collapsed policy writes the same short text for every prompt, has no
+    reward spread left inside its groups, and GRPO can't recover it."""
+
+    def __init__(
+        self,
+        min_entropy: float | None = None,
+        min_completion_length: float | None = None,
+        patience: int = 3,
+        action: str = "stop",
+    ):
+        if action not in ("stop", "warn"):
+            raise ValueError(f"guard.action must be 'stop' or 'warn', not {action!r}")
+        self.limits = {"entropy": min_entropy, "completions/mean_length": min_completion_length}
+        self.patience, self.action = patience, action
+        self.strikes = 0
+        self.tripped: str | None = None
+
+    def on_log(self, args, state, control, logs=None, **kwargs):
+        logs = logs or {}
+        low = [
+            f"{key}={logs[key]:.3g} < {limit}"
+            for key, limit in self.limits.items()
+            if limit is not None and key in logs and logs[key] < limit
+        ]
+        if not any(key in logs for key in self.limits):
+            return control
+        self.strikes = self.strikes + 1 if low else 0
+        if self.strikes >= self.patience:
+            self.tripped = f"step {state.global_step}: {', '.join(low)} for {self.strikes} logged steps"
+            logger.warning(
+                "collapse guard: %s%s",
+                self.tripped,
+                "; stopping (a checkpoint is saved)" if self.action == "stop" else "",
+            )
+            if self.action == "stop":
+                control.should_save = True
+                control.should_training_stop = True
+        return control
+
+
+class CompletionRecorder:
+    """Wraps the reward functions so that every step's completions, with each reward, land in a JSONL file.
+
+    TRL calls the reward functions one after the other on the same batch; each wrapper stores its scores,
+    and the last one writes the rows (at most ``per_step`` of them per step, whole groups first).
+    """
+
+    def __init__(self, path: Path, per_step: int = 16):
+        self.path, self.per_step = path, per_step
+        self.scores: dict[str, list] = {}
+
+    def wrap(self, reward_functions: list[Callable]) -> list[Callable]:
+        wrapped = []
+        for index, func in enumerate(reward_functions):
+            wrapped.append(self._wrap_one(func, is_last=index == len(reward_functions) - 1))
+        return wrapped
+
+    def _wrap_one(self, func: Callable, is_last: bool) -> Callable:
+        def reward(prompts=None, completions=None, **kwargs):
+            scores = func(prompts=prompts, completions=completions, **kwargs)
+            self.scores[func.__name__] = scores
+            if is_last and self.per_step > 0:
+                try:
+                    self._write(prompts, completions, kwargs)
+                except Exception:  # noqa: BLE001 - logging must never break training
+                    logger.exception("could not record completions")
+            return scores
+
+        reward.__name__ = func.__name__
+        return reward
+
+    def _write(self, prompts, completions, columns: dict[str, Any]) -> None:
+        state = columns.get("trainer_state")
+        step = getattr(state, "global_step", -1) + 1  # the step these completions train
+        with self.path.open("a") as out:
+            for i in range(min(self.per_step, len(completions))):
+                row = {
+                    "step": step,
+                    "prompt": prompts[i] if prompts else None,
+                    "completion": completions[i],
+                    "answer": (columns.get("answer") or [None] * len(completions))[i],
+                    "rewards": {name: scores[i] for name, scores in self.scores.items()},
+                }
+                out.write(json.dumps(row, default=str) + "\n")
+        self.scores = {}
+
+
+def plot_curves(log_history: list[dict[str, Any]], path: Path) -> Path | None:
+    """Reward, per-reward means and completion length against the step, as a PNG."""
+    rows = [entry for entry in log_history if "reward" in entry and "step" in entry]
+    if not rows:
+        return None
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    steps = [r["step"] for r in rows]
+    figure, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
+    left.plot(steps, [r["reward"] for r in rows], label="total reward", linewidth=2)
+    for key in sorted({k for r in rows for k in r if k.startswith("rewards/") and k.endswith("/mean")}):
+        left.plot(steps, [r.get(key) for r in rows], label=key.split("/")[1], alpha=0.8)
+    left.set_xlabel("step")
+    left.set_ylabel("mean reward")
+    left.legend()
+    left.grid(alpha=0.3)
+    right.plot(steps, [r.get("completions/mean_length") for r in rows], color="tab:purple")
+    right.set_xlabel("step")
+    right.set_ylabel("mean completion length (tokens)")
+    right.grid(alpha=0.3)
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+    return path

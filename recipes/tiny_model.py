@@ -1,0 +1,74 @@
+"""A ~1M-parameter Llama with a character-level tokenizer, built on the fly: no download, seconds on a CPU.
+
+The smoke recipe and the tests train it. (A Llama config, not qwen2: transformers 5.24 swaps Qwen's own
+tokenizer class in on reload, which drops the spaces and newlines of a home-made tokenizer.)
+"""
+
+from __future__ import annotations
+
+import string
+from pathlib import Path
+
+import torch
+from tokenizers import Regex, Tokenizer, decoders, models, pre_tokenizers
+from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
+
+SPECIAL_TOKENS = ["<pad>", "<eos>", "<unk>"]
+CHAT_TEMPLATE = (
+    "{% for message in messages %}<|{{ message['role'] }}|>{{ message['content'] }}\n{% endfor %}"
+    "{% if add_generation_prompt %}<|assistant|>{% endif %}"
+)
+
+
+def build_tokenizer() -> PreTrainedTokenizerFast:
+    """One token per printable ASCII character (and newline), plus pad/eos/unk and a chat template."""
+    characters = sorted(set(string.printable) - set("\r\x0b\x0c"))
+    vocab = {token: i for i, token in enumerate(SPECIAL_TOKENS + characters)}
+    tokenizer = Tokenizer(models.WordLevel(vocab=vocab, unk_token="<unk>"))
+    tokenizer.pre_tokenizer = pre_tokenizers.Split(Regex("."), behavior="isolated")
+    tokenizer.decoder = decoders.Fuse()
+    wrapped = PreTrainedTokenizerFast(
+        tokenizer_object=tokenizer, pad_token="<pad>", eos_token="<eos>", unk_token="<unk>"
+    )
+    wrapped.chat_template = CHAT_TEMPLATE
+    return wrapped
+
+
+def build_tiny_model(
+    seed: int = 0, hidden_size: int = 128, layers: int = 2
+) -> tuple[LlamaForCausalLM, PreTrainedTokenizerFast]:
+    """A freshly initialised tiny Llama and its tokenizer.
+
+    >>> model, tokenizer = build_tiny_model()
+    >>> sum(p.numel() for p in model.parameters()) < 2_000_000
+    True
+    >>> tokenizer.decode(tokenizer("a b\\nc")["input_ids"])
+    'a b\\nc'
+    """
+    tokenizer = build_tokenizer()
+    config = LlamaConfig(
+        vocab_size=len(tokenizer),
+        hidden_size=hidden_size,
+        intermediate_size=hidden_size * 4,
+        num_hidden_layers=layers,
+        num_attention_heads=4,
+        num_key_value_heads=4,
+        max_position_embeddings=1024,
+        pad_token_id=tokenizer.pad_token_id,
+        eos_token_id=tokenizer.eos_token_id,
+        bos_token_id=None,
+        tie_word_embeddings=True,
+    )
+    torch.manual_seed(seed)
+    model = LlamaForCausalLM(config)
+    model.generation_config.pad_token_id = tokenizer.pad_token_id
+    model.generation_config.eos_token_id = tokenizer.eos_token_id
+    return model, tokenizer
+
+
+def save_tiny_model(path: str | Path, seed: int = 0) -> Path:
+    """Build the tiny model and save it (model and tokenizer) to ``path``; returns the path."""
+    model, tokenizer = build_tiny_model(seed)
+    model.save_pretrained(path)
+    tokenizer.save_pretrained(path)
+    return Path(path)
