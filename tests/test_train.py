@@ -216,3 +216,31 @@ def test_an_unreachable_hub_model_fails_at_start_with_what_to_pass(monkeypatch, 
     assert main([str(ROOT / "recipes" / "gsm8k_qwen2.5-0.5b-instruct.yaml")]) == 2
     error = capsys.readouterr().err
     assert "Qwen/Qwen2.5-0.5B-Instruct" in error and "model.name_or_path=" in error and "make demo" in error
+
+
+def test_collapse_guard_stops_after_patience_low_logs():
+    from transformers import TrainerControl, TrainerState
+
+    from recipes.callbacks import CollapseGuard
+
+    guard, state, control = CollapseGuard(min_entropy=0.1, patience=2), TrainerState(), TrainerControl()
+    guard.on_log(None, state, control, logs={"entropy": 0.05})
+    assert not control.should_training_stop
+    guard.on_log(None, state, control, logs={"entropy": 0.5})  # recovered: the count starts again
+    guard.on_log(None, state, control, logs={"entropy": 0.05})
+    assert not control.should_training_stop
+    guard.on_log(None, state, control, logs={"entropy": 0.04})
+    assert control.should_training_stop and control.should_save and "entropy" in guard.tripped
+
+
+def test_lora_recipe_trains_adapters_only(tmp_path):
+    summary = train(
+        SMOKE,
+        [
+            f"output_dir={tmp_path}",
+            "model.lora={r: 4, alpha: 8, target_modules: [q_proj, v_proj]}",
+            "trainer.max_steps=2",
+        ],
+    )
+    assert summary["global_step"] == 2
+    assert (tmp_path / "final" / "adapter_config.json").exists()
