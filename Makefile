@@ -11,7 +11,12 @@ NUM_GPUS ?= 1
 ACCELERATE_CONFIG ?= ddp# ddp, zero2, zero3 or fsdp (recipes/accelerate/)
 LAUNCH = $(if $(filter 1,$(NUM_GPUS)),$(PY) -m,$(VENV)/bin/accelerate launch --config_file recipes/accelerate/$(ACCELERATE_CONFIG).yaml --num_processes $(NUM_GPUS) -m)
 
-.PHONY: setup test lint bench demo train train-gsm8k smoke
+# Evaluation: make eval MODEL=path/or/hub-id [BENCHMARKS=gsm8k,math500] [EVAL_ARGS="--limit 100 --n 4 --temperature 0.6"]
+MODEL ?=
+BENCHMARKS ?= gsm8k,math500,aime24,amc23
+EVAL_ARGS ?=
+
+.PHONY: setup test lint bench demo train train-gsm8k smoke eval
 
 setup: $(VENV)/.installed
 
@@ -30,8 +35,10 @@ test: setup
 lint: setup
 	$(VENV)/bin/ruff check .
 
+# Speed and memory, each as a ratio against a baseline measured in the same run.
 bench: setup
 	$(PY) -m rewards.bench
+	HF_HUB_OFFLINE=1 $(PY) -m eval.bench --prompts 64
 
 demo: setup
 	$(PY) -m rewards
@@ -46,3 +53,7 @@ train-gsm8k: setup
 smoke: setup
 	rm -rf outputs/smoke
 	HF_HUB_OFFLINE=1 $(PY) -m recipes.train recipes/smoke.yaml $(ARGS)
+
+eval: setup
+	@test -n "$(MODEL)" || (echo "usage: make eval MODEL=path/to/checkpoint-or-hub-id [BENCHMARKS=gsm8k,math500]"; exit 2)
+	$(PY) -m eval --model $(MODEL) --benchmarks $(BENCHMARKS) $(EVAL_ARGS)

@@ -21,3 +21,14 @@ def hub_reachable(timeout_s: float = 3.0) -> bool:
             return True
     except OSError:
         return False
+
+
+def model_available(name: str) -> bool:
+    """A local folder, or a hub id that can be downloaded now or is in the local cache."""
+    from pathlib import Path
+
+    if Path(name).exists() or (not offline_mode() and hub_reachable()):
+        return True
+    from huggingface_hub import try_to_load_from_cache
+
+    return isinstance(try_to_load_from_cache(name, "config.json"), str)

@@ -139,18 +139,13 @@ def run_info(recipe: dict[str, Any], argv: list[str]) -> dict[str, Any]:
 
 def require_model_available(name: str) -> None:
     """Fail in seconds when a hub model can't be had: not local, no network, not in the cache."""
-    if name == "tiny" or Path(name).exists():
-        return
-    from data.hub import hub_reachable, offline_mode
+    from data.hub import model_available
 
-    if offline_mode() or not hub_reachable():
-        from huggingface_hub import try_to_load_from_cache
-
-        if not isinstance(try_to_load_from_cache(name, "config.json"), str):
-            raise RecipeError(
-                f"model {name!r} is not a local folder, the Hugging Face Hub can't be reached, and it is not in the "
-                "local cache. Pass a local copy: model.name_or_path=/path/to/model."
-            )
+    if name != "tiny" and not model_available(name):
+        raise RecipeError(
+            f"model {name!r} is not a local folder, the Hugging Face Hub can't be reached, and it is not in the "
+            "local cache. Pass a local copy: model.name_or_path=/path/to/model."
+        )
 
 
 def load_model(section: dict[str, Any], output_dir: Path, seed: int):

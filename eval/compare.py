@@ -1,0 +1,107 @@
+"""Put evaluation runs side by side: ``python -m eval.compare DIR [DIR ...] [--labels ...] [--png PATH]``.
+
+Each DIR is an output folder of ``python -m eval`` (its ``metrics.json``). Prints a Markdown table
+(benchmark x run: pass@1 with its 95% interval) and writes a bar chart; with ``--by level`` the chart
+shows pass@1 per difficulty level instead (the arithmetic and MATH sets have levels).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+
+def load_runs(folders: list[str | Path]) -> list[dict[str, Any]]:
+    runs = []
+    for folder in folders:
+        path = Path(folder) / "metrics.json"
+        if not path.exists():
+            raise FileNotFoundError(f"{path} not found: is {folder} an output folder of python -m eval?")
+        runs.append(json.loads(path.read_text()))
+    return runs
+
+
+def table(runs: list[dict[str, Any]], labels: list[str]) -> str:
+    benchmarks = list(dict.fromkeys(b for run in runs for b in run["benchmarks"]))
+    lines = [
+        "| benchmark | " + " | ".join(labels) + " |",
+        "| --- | " + " | ".join("---" for _ in labels) + " |",
+    ]
+    for benchmark in benchmarks:
+        cells = []
+        for run in runs:
+            metrics = run["benchmarks"].get(benchmark)
+            if not metrics or not metrics.get("n_problems"):
+                cells.append("-")
+                continue
+            low, high = metrics["pass@1_ci95"]
+            cells.append(f"{metrics['pass@1']:.1%} [{low:.1%}, {high:.1%}] (n={metrics['n_problems']})")
+        lines.append(f"| {benchmark} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def plot(runs: list[dict[str, Any]], labels: list[str], path: Path, by: str | None = None) -> Path:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    groups: list[str] = []
+    values: list[list[float]] = []
+    for run in runs:
+        row = {}
+        for benchmark, metrics in run["benchmarks"].items():
+            if by and f"by_{by}" in metrics:
+                for group, entry in metrics[f"by_{by}"].items():
+                    row[f"{benchmark} {by} {group}"] = entry["pass@1"]
+            elif metrics.get("n_problems"):
+                row[benchmark] = metrics["pass@1"]
+        for key in row:
+            if key not in groups:
+                groups.append(key)
+        values.append([row.get(g, 0.0) for g in groups])
+    values = [v + [0.0] * (len(groups) - len(v)) for v in values]
+    width = 0.8 / max(1, len(runs))
+    figure, axis = plt.subplots(figsize=(max(6, 1.2 * len(groups) * max(1, len(runs)) / 2 + 3), 4))
+    for i, (label, row) in enumerate(zip(labels, values, strict=True)):
+        positions = [g + i * width - 0.4 + width / 2 for g in range(len(groups))]
+        bars = axis.bar(positions, [100 * v for v in row], width, label=label)
+        axis.bar_label(bars, fmt="%.0f", fontsize=8)
+    axis.set_xticks(range(len(groups)), groups, rotation=20, ha="right")
+    axis.set_ylabel("pass@1 (%)")
+    axis.set_ylim(0, 105)
+    axis.legend()
+    axis.grid(axis="y", alpha=0.3)
+    figure.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+    return path
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m eval.compare", description=__doc__.splitlines()[0])
+    parser.add_argument("runs", nargs="+", help="output folders of python -m eval")
+    parser.add_argument("--labels", nargs="*", help="a label per run (default: the folder names)")
+    parser.add_argument("--png", default="outputs/compare.png", help="where to write the bar chart")
+    parser.add_argument("--by", choices=["level", "subject"], help="chart pass@1 per level or subject")
+    args = parser.parse_args(argv)
+    labels = args.labels or [Path(r).name for r in args.runs]
+    if len(labels) != len(args.runs):
+        print(f"error: {len(labels)} labels for {len(args.runs)} runs", file=sys.stderr)
+        return 2
+    try:
+        runs = load_runs(args.runs)
+    except FileNotFoundError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print(table(runs, labels))
+    print(f"\nchart: {plot(runs, labels, Path(args.png), args.by)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

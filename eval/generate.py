@@ -1,0 +1,170 @@
+"""Generation backends for evaluation: transformers (CPU or GPU, default) and vLLM (GPU, optional).
+
+Both take rendered prompt strings and return, per prompt, ``n`` samples as ``Sample(text, tokens,
+truncated)``. The transformers backend batches prompts sorted by length (little padding), pads on the
+left, stops each sequence at EOS, and halves its batch when the GPU runs out of memory.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class Sample:
+    text: str
+    tokens: int
+    truncated: bool  # hit max_new_tokens before EOS
+
+
+@dataclass
+class GenerationSettings:
+    n: int = 1
+    temperature: float = 0.0
+    top_p: float = 1.0
+    max_new_tokens: int = 2048
+    seed: int = 0
+
+
+def render_prompt(tokenizer: Any, prompt: str | list[dict[str, str]]) -> str:
+    """A template's prompt as the model sees it: chat messages through the tokenizer's chat template."""
+    if isinstance(prompt, str):
+        return prompt
+    if not getattr(tokenizer, "chat_template", None):
+        raise ValueError(
+            "this model's tokenizer has no chat template, so chat prompts can't be rendered; use a plain "
+            "template for base models (--template r1_zero) or a model with a chat template"
+        )
+    return tokenizer.apply_chat_template(prompt, tokenize=False, add_generation_prompt=True)
+
+
+class TransformersBackend:
+    """Batched ``model.generate``; ``batch_size`` counts prompts (each yields ``n`` sequences)."""
+
+    def __init__(self, model: Any, tokenizer: Any, batch_size: int | None = None):
+        import torch
+
+        self.model, self.tokenizer = model.eval(), tokenizer
+        self.device = next(model.parameters()).device
+        self.batch_size = batch_size or (64 if self.device.type == "cuda" else 32)
+        if tokenizer.pad_token is None:
+            tokenizer.pad_token = tokenizer.eos_token
+        self._torch = torch
+
+    def generate(self, prompts: list[str], settings: GenerationSettings) -> list[list[Sample]]:
+        results: list[list[Sample] | None] = [None] * len(prompts)
+        for indices, samples in self.generate_batches(prompts, settings):
+            for i, s in zip(indices, samples, strict=True):
+                results[i] = s
+        return results  # type: ignore[return-value]
+
+    def generate_batches(
+        self, prompts: list[str], settings: GenerationSettings
+    ) -> Iterator[tuple[list[int], list[list[Sample]]]]:
+        """Yields (prompt indices, their samples) batch by batch, longest prompts first."""
+        lengths = [len(self.tokenizer(p, add_special_tokens=False)["input_ids"]) for p in prompts]
+        order = sorted(range(len(prompts)), key=lambda i: -lengths[i])
+        start = 0
+        while start < len(order):
+            indices = order[start : start + self.batch_size]
+            try:
+                samples = self._generate([prompts[i] for i in indices], settings)
+            except self._torch.cuda.OutOfMemoryError:
+                if self.batch_size == 1:
+                    raise
+                self._torch.cuda.empty_cache()
+                self.batch_size = max(1, self.batch_size // 2)
+                logger.warning("out of GPU memory: generation batch lowered to %d prompts", self.batch_size)
+                continue
+            start += len(indices)
+            yield indices, samples
+
+    def _generate(self, prompts: list[str], settings: GenerationSettings) -> list[list[Sample]]:
+        torch = self._torch
+        self.tokenizer.padding_side = "left"
+        encoded = self.tokenizer(prompts, return_tensors="pt", padding=True, add_special_tokens=False).to(
+            self.device
+        )
+        sampling = settings.temperature > 0
+        kwargs = {
+            "do_sample": sampling,
+            "max_new_tokens": settings.max_new_tokens,
+            "num_return_sequences": settings.n,
+        }
+        if sampling:
+            kwargs.update(temperature=settings.temperature, top_p=settings.top_p)
+        else:
+            kwargs.update(temperature=None, top_p=None, top_k=None)
+        with torch.inference_mode():
+            output = self.model.generate(
+                **encoded,
+                pad_token_id=self.tokenizer.pad_token_id,
+                eos_token_id=self.tokenizer.eos_token_id,
+                **kwargs,
+            )
+        new_tokens = output[:, encoded["input_ids"].shape[1] :]
+        samples: list[list[Sample]] = []
+        eos = self.tokenizer.eos_token_id
+        for row in range(new_tokens.shape[0]):
+            tokens = new_tokens[row].tolist()
+            finished = eos in tokens
+            length = (
+                tokens.index(eos) + 1
+                if finished
+                else len([t for t in tokens if t != self.tokenizer.pad_token_id])
+            )
+            text = self.tokenizer.decode(tokens[:length], skip_special_tokens=True)
+            if row % settings.n == 0:
+                samples.append([])
+            samples[-1].append(
+                Sample(text=text, tokens=length, truncated=not finished and length >= settings.max_new_tokens)
+            )
+        return samples
+
+
+class VLLMBackend:
+    """vLLM generation (``--backend vllm``): needs vLLM and a GPU."""
+
+    def __init__(self, model_path: str, **engine_kwargs: Any):
+        try:
+            from vllm import LLM
+        except ImportError as error:
+            raise RuntimeError(
+                "--backend vllm needs vLLM: pip install vllm (on a machine with a GPU)"
+            ) from error
+        self.llm = LLM(model=model_path, **engine_kwargs)
+        self.tokenizer = self.llm.get_tokenizer()
+        self.batch_size = 10**9
+
+    def generate_batches(
+        self, prompts: list[str], settings: GenerationSettings
+    ) -> Iterator[tuple[list[int], list[list[Sample]]]]:
+        from vllm import SamplingParams
+
+        params = SamplingParams(
+            n=settings.n,
+            temperature=settings.temperature,
+            top_p=settings.top_p,
+            max_tokens=settings.max_new_tokens,
+            seed=settings.seed,
+        )
+        chunk = 512  # results are written after each chunk, so an interrupted run loses little
+        for start in range(0, len(prompts), chunk):
+            outputs = self.llm.generate(prompts[start : start + chunk], params)
+            samples = [
+                [Sample(o.text, len(o.token_ids), o.finish_reason == "length") for o in output.outputs]
+                for output in outputs
+            ]
+            yield list(range(start, start + len(samples))), samples
+
+
+def timed(function: Callable[[], Any]) -> tuple[Any, float]:
+    start = time.perf_counter()
+    result = function()
+    return result, time.perf_counter() - start

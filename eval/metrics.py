@@ -1,0 +1,134 @@
+"""Benchmark metrics from graded samples: pass@1 (with its standard error), pass@k, maj@k, format
+compliance, completion length and truncation, and per-level / per-subject breakdowns.
+
+Inputs are per-problem records: ``correct`` (one bool per sample), ``answers`` (the extracted final
+answers), and optionally ``formatted``, ``tokens``, ``truncated``, ``level``, ``subject``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Sequence
+from typing import Any
+
+from rewards.accuracy import grade_answers
+
+
+def pass_at_k(n: int, c: int, k: int) -> float:
+    """Unbiased pass@k (Chen et al., 2021): 1 - C(n-c, k) / C(n, k), for n samples of which c are correct.
+
+    >>> pass_at_k(4, 1, 1), pass_at_k(4, 1, 4), round(pass_at_k(4, 2, 2), 4)
+    (0.25, 1.0, 0.8333)
+    """
+    if not 0 < k <= n or not 0 <= c <= n:
+        raise ValueError(f"pass@k needs 0 < k <= n and 0 <= c <= n (n={n}, c={c}, k={k})")
+    if n - c < k:
+        return 1.0
+    return 1.0 - math.comb(n - c, k) / math.comb(n, k)
+
+
+def ks_for(n: int) -> list[int]:
+    """The k reported for n samples: powers of two up to n, and n itself.
+
+    >>> ks_for(1), ks_for(8), ks_for(5)
+    ([1], [1, 2, 4, 8], [1, 2, 4, 5])
+    """
+    ks, k = [], 1
+    while k <= n:
+        ks.append(k)
+        k *= 2
+    if ks[-1] != n:
+        ks.append(n)
+    return ks
+
+
+def _equivalent(a: str, b: str) -> bool:
+    if a == b:
+        return True
+    return grade_answers([a], [b])[0] == 1.0 or grade_answers([b], [a])[0] == 1.0
+
+
+def majority_correct(answers: Sequence[str | None], correct: Sequence[bool]) -> bool:
+    """Whether the most common answer is right, counting equivalent answers ("0.5", "\\frac{1}{2}") as one
+    vote, with the same equivalence as the reward. Ties go to the answer seen first; no answer never wins.
+
+    >>> majority_correct(["0.5", "\\\\frac{1}{2}", "3", "3"], [True, True, False, False])
+    True
+    >>> majority_correct(["3", "3", "0.5"], [False, False, True])
+    False
+    """
+    clusters: list[list[int]] = []  # indices of samples with equivalent answers
+    for i, answer in enumerate(answers):
+        if answer is None:
+            continue
+        for cluster in clusters:
+            if _equivalent(answers[cluster[0]], answer):
+                cluster.append(i)
+                break
+        else:
+            clusters.append([i])
+    if not clusters:
+        return False
+    winner = max(clusters, key=len)  # max keeps the first of equal sizes
+    return bool(correct[winner[0]])
+
+
+def _mean_and_stderr(values: list[float]) -> tuple[float, float]:
+    mean = sum(values) / len(values)
+    if len(values) < 2:
+        return mean, 0.0
+    variance = sum((v - mean) ** 2 for v in values) / (len(values) - 1)
+    return mean, math.sqrt(variance / len(values))
+
+
+def compute_metrics(records: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """All metrics for one benchmark; problems whose gold can't be graded (correct is None) are counted
+    separately and left out.
+
+    >>> m = compute_metrics([{"correct": [True, False], "answers": ["1", "2"]}, {"correct": [False, False], "answers": ["5", None]}])
+    >>> m["pass@1"], m["pass@2"], m["maj@2"], m["n_problems"]
+    (0.25, 0.5, 0.5, 2)
+    """
+    graded = [r for r in records if r.get("correct") is not None and None not in r["correct"]]
+    if not graded:
+        return {"n_problems": 0, "n_ungradable": len(records)}
+    n = min(len(r["correct"]) for r in graded)
+    per_problem = [sum(r["correct"][:n]) / n for r in graded]
+    pass1, stderr = _mean_and_stderr(per_problem)
+    metrics: dict[str, Any] = {
+        "n_problems": len(graded),
+        "n_samples": n,
+        "pass@1": pass1,
+        "pass@1_stderr": stderr,
+    }
+    metrics["pass@1_ci95"] = [max(0.0, pass1 - 1.96 * stderr), min(1.0, pass1 + 1.96 * stderr)]
+    for k in ks_for(n):
+        if k > 1:
+            metrics[f"pass@{k}"] = sum(pass_at_k(n, sum(r["correct"][:n]), k) for r in graded) / len(graded)
+    for k in ks_for(n):
+        if k > 1:
+            metrics[f"maj@{k}"] = sum(
+                majority_correct(r["answers"][:k], r["correct"][:k]) for r in graded
+            ) / len(graded)
+    if all("formatted" in r for r in graded):
+        metrics["format_compliance"] = sum(sum(r["formatted"][:n]) for r in graded) / (n * len(graded))
+    if all("tokens" in r for r in graded):
+        metrics["mean_completion_tokens"] = sum(sum(r["tokens"][:n]) for r in graded) / (n * len(graded))
+        metrics["truncated_share"] = sum(sum(r["truncated"][:n]) for r in graded) / (n * len(graded))
+    metrics["no_answer_share"] = sum(sum(a is None for a in r["answers"][:n]) for r in graded) / (
+        n * len(graded)
+    )
+    for key in ("level", "subject"):
+        groups: dict[Any, list[float]] = defaultdict(list)
+        for record, score in zip(graded, per_problem, strict=True):
+            if record.get(key) is not None:
+                groups[record[key]].append(score)
+        if groups:
+            metrics[f"by_{key}"] = {
+                str(g): {"pass@1": sum(v) / len(v), "n": len(v)}
+                for g, v in sorted(groups.items(), key=lambda kv: str(kv[0]))
+            }
+    if len(records) > len(graded):
+        metrics["n_ungradable"] = len(records) - len(graded)
+    return metrics

@@ -1,0 +1,350 @@
+"""Score a checkpoint on held-out benchmarks: ``python -m eval --model PATH_OR_ID --benchmarks gsm8k,math500``.
+
+Grading is the training reward itself (``rewards.accuracy_reward``), so a number here means what a reward
+in a training log means. Samples are appended to ``<out>/<benchmark>/samples.jsonl`` as each batch
+finishes; rerunning the same command skips the problems already done. ``<out>/metrics.json`` and
+``<out>/results.md`` hold the metrics and every setting that changes a score.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import re
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from tqdm import tqdm
+
+import data
+from data.templates import get_template
+from eval.generate import GenerationSettings, TransformersBackend, render_prompt
+from eval.metrics import compute_metrics
+from rewards import accuracy_reward, extract_final_answer, has_format
+
+logger = logging.getLogger("eval")
+
+DEFAULT_TEMPLATE = "qwen_math_cot"
+
+
+class EvalError(RuntimeError):
+    """An evaluation that can't run as asked; the message names the input and the fix."""
+
+
+def default_out_dir(model: str) -> Path:
+    return Path("outputs") / "eval" / re.sub(r"[^A-Za-z0-9_.-]+", "_", model.strip("/"))
+
+
+def load_model_for_eval(model: str, batch_size: int | None = None) -> TransformersBackend:
+    from data.hub import model_available
+
+    if not model_available(model):
+        raise EvalError(
+            f"model {model!r} is not a local folder, the Hugging Face Hub can't be reached, and it is not in the "
+            "local cache. Pass a local checkpoint: --model path/to/model (or run `make demo`, which evaluates a "
+            "model that ships offline)."
+        )
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    gpu = torch.cuda.is_available()
+    dtype = torch.bfloat16 if gpu and torch.cuda.is_bf16_supported() else torch.float32
+    loaded = AutoModelForCausalLM.from_pretrained(model, dtype=dtype)
+    if gpu:
+        loaded = loaded.to("cuda")
+    return TransformersBackend(loaded, AutoTokenizer.from_pretrained(model), batch_size=batch_size)
+
+
+def _read_done(path: Path) -> dict[str, dict[str, Any]]:
+    done = {}
+    if path.exists():
+        for line in path.open():
+            line = line.strip()
+            if line:  # a line cut off by a crash is not a result
+                try:
+                    row = json.loads(line)
+                except json.JSONDecodeError:
+                    continue
+                done[row["id"]] = row
+    return done
+
+
+def _check_settings(out: Path, settings: dict[str, Any]) -> None:
+    path = out / "settings.json"
+    if path.exists():
+        previous = json.loads(path.read_text())
+        changed = {
+            k: (previous.get(k), v) for k, v in settings.items() if k != "benchmarks" and previous.get(k) != v
+        }
+        if changed:
+            raise EvalError(
+                f"{out} holds results made with other settings ({', '.join(f'{k}: {a!r} -> {b!r}' for k, (a, b) in changed.items())}); "
+                "pass another --out, or delete that folder to start over"
+            )
+    out.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(settings, indent=2))
+
+
+def evaluate(
+    model: str,
+    benchmarks: list[str],
+    template: str = DEFAULT_TEMPLATE,
+    n: int = 1,
+    temperature: float = 0.0,
+    top_p: float = 1.0,
+    max_new_tokens: int = 2048,
+    data_files: dict[str, str] | None = None,
+    limit: int | None = None,
+    out: str | Path | None = None,
+    backend: str = "transformers",
+    batch_size: int | None = None,
+    seed: int = 0,
+    generator: Any = None,
+) -> dict[str, Any]:
+    """Evaluate ``model`` on ``benchmarks``; returns ``{benchmark: metrics}`` and writes the outputs."""
+    if n > 1 and temperature == 0:
+        raise EvalError(
+            f"--n {n} with --temperature 0 gives {n} identical greedy samples; set --temperature (e.g. 0.6)"
+        )
+    chosen = get_template(template)
+    data_files = data_files or {}
+    out = Path(out) if out else default_out_dir(model)
+    settings = {
+        "model": model,
+        "template": template,
+        "n": n,
+        "temperature": temperature,
+        "top_p": top_p,
+        "max_new_tokens": max_new_tokens,
+        "limit": limit,
+        "backend": backend,
+        "seed": seed,
+        "data_files": data_files,
+        "benchmarks": benchmarks,
+    }
+    _check_settings(out, settings)
+    sets = {
+        name: data.load(name, split="test", data_files=data_files.get(name), template=template, limit=limit)
+        for name in benchmarks
+    }
+
+    generation = GenerationSettings(
+        n=n, temperature=temperature, top_p=top_p, max_new_tokens=max_new_tokens, seed=seed
+    )
+    results: dict[str, Any] = {}
+    for name, dataset in sets.items():
+        folder = out / name
+        folder.mkdir(parents=True, exist_ok=True)
+        samples_path = folder / "samples.jsonl"
+        done = _read_done(samples_path)
+        todo = [row for row in dataset if row["id"] not in done]
+        if todo:
+            if generator is None:
+                generator = _make_backend(backend, model, batch_size)
+            _run_benchmark(name, todo, generator, generation, chosen, samples_path, done, len(dataset))
+        records = [done[row["id"]] for row in dataset if row["id"] in done]
+        results[name] = compute_metrics(records)
+        logger.info(
+            "%s: %s", name, {k: v for k, v in results[name].items() if not isinstance(v, (dict, list))}
+        )
+    _write_reports(out, settings, results)
+    return results
+
+
+def _make_backend(backend: str, model: str, batch_size: int | None):
+    if backend == "vllm":
+        from eval.generate import VLLMBackend
+
+        return VLLMBackend(model)
+    if backend != "transformers":
+        raise EvalError(f"--backend must be transformers or vllm, not {backend!r}")
+    return load_model_for_eval(model, batch_size)
+
+
+def _run_benchmark(name, todo, generator, generation, template, samples_path, done, total) -> None:
+    import torch
+
+    torch.manual_seed(generation.seed)
+    prompts = [render_prompt(generator.tokenizer, row["prompt"]) for row in todo]
+    started, tokens, correct, graded = time.perf_counter(), 0, 0.0, 0
+    progress = tqdm(total=total, initial=total - len(todo), desc=name, unit="problem", file=sys.stderr)
+    with samples_path.open("a") as out:
+        for indices, samples in generator.generate_batches(prompts, generation):
+            rows = [todo[i] for i in indices]
+            texts = [[s.text for s in group] for group in samples]
+            flat = [t for group in texts for t in group]
+            golds = [row["answer"] for row, group in zip(rows, texts, strict=True) for _ in group]
+            scores = accuracy_reward(flat, golds)
+            cursor = 0
+            for row, group, prompt_index in zip(rows, samples, indices, strict=True):
+                group_scores = scores[cursor : cursor + len(group)]
+                cursor += len(group)
+                record = {
+                    "id": row["id"],
+                    "prompt": prompts[prompt_index],
+                    "answer": row["answer"],
+                    "completions": [s.text for s in group],
+                    "answers": [extract_final_answer(s.text) for s in group],
+                    "correct": None if None in group_scores else [s == 1.0 for s in group_scores],
+                    "formatted": [
+                        has_format(s.text, template.answer_format, template.think_prefilled) for s in group
+                    ],
+                    "tokens": [s.tokens for s in group],
+                    "truncated": [s.truncated for s in group],
+                }
+                for key in ("level", "subject"):
+                    if row.get(key) is not None:
+                        record[key] = row[key]
+                out.write(json.dumps(record) + "\n")
+                done[row["id"]] = record
+                tokens += sum(s.tokens for s in group)
+                if record["correct"] is not None:
+                    correct += sum(record["correct"]) / len(group)
+                    graded += 1
+            out.flush()
+            elapsed = time.perf_counter() - started
+            progress.set_postfix(tok_s=f"{tokens / elapsed:.0f}", acc=f"{correct / max(1, graded):.3f}")
+            progress.update(len(rows))
+    progress.close()
+
+
+def _write_reports(out: Path, settings: dict[str, Any], results: dict[str, Any]) -> None:
+    previous = (
+        json.loads((out / "metrics.json").read_text()).get("benchmarks", {})
+        if (out / "metrics.json").exists()
+        else {}
+    )
+    merged = {**previous, **results}
+    (out / "metrics.json").write_text(json.dumps({"settings": settings, "benchmarks": merged}, indent=2))
+    lines = [
+        f"# {settings['model']}",
+        "",
+        f"template `{settings['template']}`, n={settings['n']}, temperature={settings['temperature']}, top_p={settings['top_p']}, "
+        f"max_new_tokens={settings['max_new_tokens']}, limit={settings['limit']}, backend={settings['backend']}",
+        "",
+        "| benchmark | problems | pass@1 | 95% CI | " + " | ".join(_extra_keys(merged)) + " |",
+        "| --- | --- | --- | --- | " + " | ".join("---" for _ in _extra_keys(merged)) + " |",
+    ]
+    for name, metrics in merged.items():
+        if not metrics.get("n_problems"):
+            lines.append(f"| {name} | 0 | - | - | " + " | ".join("-" for _ in _extra_keys(merged)) + " |")
+            continue
+        low, high = metrics["pass@1_ci95"]
+        extras = [_fmt(metrics.get(k)) for k in _extra_keys(merged)]
+        lines.append(
+            f"| {name} | {metrics['n_problems']} | {metrics['pass@1']:.1%} | {low:.1%} – {high:.1%} | "
+            + " | ".join(extras)
+            + " |"
+        )
+    (out / "results.md").write_text("\n".join(lines) + "\n")
+
+
+def _extra_keys(results: dict[str, Any]) -> list[str]:
+    keys = {
+        k
+        for m in results.values()
+        for k in m
+        if k.startswith(("pass@", "maj@")) and "_" not in k and k != "pass@1"
+    }
+    ordered = sorted(keys, key=lambda k: (k.split("@")[0], int(k.split("@")[1])))
+    return ordered + ["format_compliance", "mean_completion_tokens", "truncated_share"]
+
+
+def _fmt(value: Any) -> str:
+    if value is None:
+        return "-"
+    return f"{value:.1%}" if isinstance(value, float) and value <= 1 else f"{value:.0f}"
+
+
+def evaluate_from_recipe(recipe: dict[str, Any], model_path: Path) -> dict[str, Any]:
+    """The eval section of a training recipe, on the checkpoint it produced."""
+    section = recipe["eval"]
+    benchmarks = section["benchmarks"]
+    return evaluate(
+        str(model_path),
+        benchmarks if isinstance(benchmarks, list) else str(benchmarks).split(","),
+        template=section.get("template") or recipe["data"].get("template") or DEFAULT_TEMPLATE,
+        n=section.get("n", 1),
+        temperature=section.get("temperature", 0.0),
+        max_new_tokens=section.get("max_new_tokens", 2048),
+        limit=section.get("limit"),
+        data_files=section.get("data_files"),
+        out=Path(model_path).parent / "eval",
+        seed=recipe.get("seed", 0),
+    )
+
+
+def _parse_data_files(entries: list[str]) -> dict[str, str]:
+    files = {}
+    for entry in entries:
+        if "=" not in entry:
+            raise EvalError(f"--data-files takes NAME=PATH (e.g. gsm8k=data/gsm8k_test.jsonl), got {entry!r}")
+        name, path = entry.split("=", 1)
+        files[name] = path
+    return files
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m eval", description=__doc__.splitlines()[0])
+    parser.add_argument("--model", required=True, help="hub id or local checkpoint")
+    parser.add_argument(
+        "--benchmarks", default="gsm8k,math500,aime24,amc23", help="comma-separated data.load names"
+    )
+    parser.add_argument(
+        "--template", default=DEFAULT_TEMPLATE, help="prompt template (default: Qwen-Math boxed instruction)"
+    )
+    parser.add_argument("--n", type=int, default=1, help="samples per problem")
+    parser.add_argument("--temperature", type=float, default=0.0, help="0 = greedy")
+    parser.add_argument("--top-p", type=float, default=1.0)
+    parser.add_argument("--max-new-tokens", type=int, default=2048)
+    parser.add_argument(
+        "--data-files", nargs="*", default=[], metavar="NAME=PATH", help="local copies of benchmarks"
+    )
+    parser.add_argument("--limit", type=int, default=None, help="first N problems of each benchmark")
+    parser.add_argument("--out", default=None, help="output folder (default outputs/eval/<model>)")
+    parser.add_argument("--backend", default="transformers", choices=["transformers", "vllm"])
+    parser.add_argument(
+        "--batch-size", type=int, default=None, help="prompts per generation batch (default: 32 CPU, 64 GPU)"
+    )
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
+    )
+    try:
+        results = evaluate(
+            args.model,
+            [b.strip() for b in args.benchmarks.split(",") if b.strip()],
+            template=args.template,
+            n=args.n,
+            temperature=args.temperature,
+            top_p=args.top_p,
+            max_new_tokens=args.max_new_tokens,
+            data_files=_parse_data_files(args.data_files),
+            limit=args.limit,
+            out=args.out,
+            backend=args.backend,
+            batch_size=args.batch_size,
+            seed=args.seed,
+        )
+    except (EvalError, data.DataError, KeyError) as error:
+        message = error.args[0] if isinstance(error, KeyError) else str(error)
+        print(f"error: {message}", file=sys.stderr)
+        if "Hub" in message:
+            print(
+                "Pass local copies: --data-files gsm8k=path/to/test.jsonl --model path/to/model, or run `make demo`.",
+                file=sys.stderr,
+            )
+        return 2
+    out = Path(args.out) if args.out else default_out_dir(args.model)
+    print((out / "results.md").read_text())
+    print(
+        json.dumps(
+            {name: {k: v for k, v in m.items() if not isinstance(v, dict)} for name, m in results.items()},
+            indent=2,
+        )
+    )
+    return 0
