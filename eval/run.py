@@ -102,6 +102,7 @@ def evaluate(
     backend: str = "transformers",
     batch_size: int | None = None,
     seed: int = 0,
+    levels: list[int] | None = None,
     generator: Any = None,
 ) -> dict[str, Any]:
     """Evaluate ``model`` on ``benchmarks``; returns ``{benchmark: metrics}`` and writes the outputs."""
@@ -123,13 +124,11 @@ def evaluate(
         "backend": backend,
         "seed": seed,
         "data_files": data_files,
+        "levels": levels,
         "benchmarks": benchmarks,
     }
     _check_settings(out, settings)
-    sets = {
-        name: data.load(name, split="test", data_files=data_files.get(name), template=template, limit=limit)
-        for name in benchmarks
-    }
+    sets = {name: _load_benchmark(name, data_files.get(name), template, limit, levels) for name in benchmarks}
 
     generation = GenerationSettings(
         n=n, temperature=temperature, top_p=top_p, max_new_tokens=max_new_tokens, seed=seed
@@ -152,6 +151,19 @@ def evaluate(
         )
     _write_reports(out, settings, results)
     return results
+
+
+def _load_benchmark(name: str, files: str | None, template: str, limit: int | None, levels: list[int] | None):
+    """A benchmark's test split; ``levels`` keeps those difficulty levels (then ``limit`` applies)."""
+    if not levels:
+        return data.load(name, split="test", data_files=files, template=template, limit=limit)
+    if name == "arithmetic":  # generated: ask for the levels directly
+        return data.load(name, split="test", template=template, limit=limit, levels=levels)
+    dataset = data.load(name, split="test", data_files=files, template=template)
+    if "level" not in dataset.column_names:
+        raise EvalError(f"--levels: {name} has no difficulty levels")
+    dataset = dataset.filter(lambda row: row["level"] in levels)
+    return dataset.select(range(min(limit, len(dataset)))) if limit else dataset
 
 
 def _make_backend(backend: str, model: str, batch_size: int | None):
@@ -272,6 +284,7 @@ def evaluate_from_recipe(recipe: dict[str, Any], model_path: Path) -> dict[str, 
         max_new_tokens=section.get("max_new_tokens", 2048),
         limit=section.get("limit"),
         data_files=section.get("data_files"),
+        levels=section.get("levels"),
         out=Path(model_path).parent / "eval",
         seed=recipe.get("seed", 0),
     )
@@ -310,6 +323,7 @@ def main(argv: list[str] | None = None) -> int:
         "--batch-size", type=int, default=None, help="prompts per generation batch (default: 32 CPU, 64 GPU)"
     )
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--levels", default=None, help="comma-separated difficulty levels to keep (arithmetic 1-4, MATH 1-5)")
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
@@ -329,6 +343,7 @@ def main(argv: list[str] | None = None) -> int:
             backend=args.backend,
             batch_size=args.batch_size,
             seed=args.seed,
+            levels=[int(v) for v in args.levels.split(",")] if args.levels else None,
         )
     except (EvalError, data.DataError, KeyError) as error:
         message = error.args[0] if isinstance(error, KeyError) else str(error)

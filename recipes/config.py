@@ -47,6 +47,7 @@ SECTIONS: dict[str, dict[str, str]] = {
         "n": "samples per problem",
         "temperature": "sampling temperature (0: greedy)",
         "data_files": "NAME=PATH local copies of benchmarks",
+        "levels": "difficulty levels to keep (arithmetic 1-4, MATH 1-5)",
     },
     "guard": {
         "min_entropy": "stop (or warn) when the policy's mean token entropy stays below this",
