@@ -11,8 +11,10 @@ The order (first rule that finds something wins):
    are read together as one list answer).
 3. GSM8K's ``#### N``.
 4. "The (final) answer is X" / "Answer: X" (the rest of that sentence).
-5. Otherwise the completion's last statement (its last line), if it is complete: a completion that stops
-   inside an open ``$``/``\\[`` math block was cut off and has no answer.
+5. Otherwise the completion's last statement (its last line or sentence), if it is complete: a
+   completion that stops inside an open ``$``/``\\[`` math block was cut off and has no answer. In prose
+   the statement's last number is the answer; a formula that merely restates a computation ("$81 - 5$")
+   is not.
 
 Everything is linear-time string scanning, so megabyte-long or adversarial completions cost milliseconds.
 """
@@ -156,8 +158,8 @@ def extract_final_answer(text: Any) -> str | None:
     '42'
     >>> extract_final_answer(r"<answer>So \\boxed{7}.</answer>")
     '7'
-    >>> extract_final_answer(r"<think>\\boxed{42}</think> I am not sure.")
-    'I am not sure.'
+    >>> extract_final_answer(r"<think>\\boxed{42}</think> I am not sure.") is None
+    True
     >>> extract_final_answer("<think>The answer is 42 but let me check") is None
     True
     >>> extract_final_answer("She has 3 + 4 = 7 apples.\\n#### 7")
@@ -232,7 +234,40 @@ _SENTENCE_SPLIT = re.compile(r"(?<=[.!?。！？])\s+|(?<=[。！？])")
 _HAS_MATH = re.compile(r"\d|\\[a-zA-Z]|\$")
 
 
+_NUMBER_IN_PROSE = re.compile(r"[-+]?(?:\d[\d,]*(?:\.\d+)?|\.\d+)(?:\s*/\s*\d+)?(?:\s*%|\s*percent\b)?")
+_DECIMAL_COMMA = re.compile(r"^([-+]?\d+),(\d{1,2})$")  # "2,74" in prose is 2.74, never a thousands group
+_MATH_SEGMENT = re.compile(r"\$\$(.+?)\$\$|\$(.+?)\$|\\\((.+?)\\\)|\\\[(.+?)\\\]", re.DOTALL)
+_PLAIN_ARITHMETIC = re.compile(r"[\d\s.,()]*\d[\d\s.,()]*(?:[-+*/×x][\d\s.,()]+)+")
+
+
+def _is_computation(formula: str) -> bool:
+    """Numbers joined by + - x * (a sum still to be done), as opposed to a value such as 1/3 or -5."""
+    formula = formula.strip().replace("\\times", "x").replace("\\cdot", "*")
+    return bool(_PLAIN_ARITHMETIC.fullmatch(formula)) and bool(re.search(r"[+*×x]|\d\s*-\s*[\d(]", formula))
+
+
 def _last_statement(text: str) -> str | None:
+    """The value the completion's last sentence states, when no explicit answer marker exists.
+
+    In prose, that is the sentence's last number: handing the whole sentence to a symbolic parser would
+    let it evaluate a restated question ("To solve 81 - 5, we need to ..." scores as 76: a reward hack
+    that GRPO finds within a few dozen steps). In LaTeX, it is the sentence, unless its last formula is
+    only that kind of unevaluated computation."""
+    statement = _final_sentence(text)
+    if statement is None:
+        return None
+    segments = [next(g for g in m.groups() if g is not None) for m in _MATH_SEGMENT.finditer(statement)]
+    if not segments and "\\" in statement:  # LaTeX without delimiters: "\frac{4}{23}"
+        segments = [statement]
+    if not segments:
+        numbers = _NUMBER_IN_PROSE.findall(statement)
+        return _DECIMAL_COMMA.sub(r"\1.\2", numbers[-1].strip()) if numbers else None
+    if "=" not in segments[-1] and _is_computation(segments[-1]):
+        return None
+    return statement
+
+
+def _final_sentence(text: str) -> str | None:
     """The last sentence that states something mathematical, if the text ends on a complete one."""
     lines = [line for line in text.strip().split("\n") if line.strip()]
     if not lines:

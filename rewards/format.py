@@ -23,7 +23,12 @@ _THINK_ANSWER_PREFILLED = re.compile(
     r"^(?:(?!<think>|</think>).)*</think>\s*<answer>(?:(?!<answer>).)*?</answer>\s*$", re.DOTALL
 )
 _HASH = re.compile(r"####\s*[-+]?[\d,]*\.?\d+\s*$")
-_ANSWER_IS = re.compile(r"answer is:?\s*\$?[-+]?[\d,]*\.?\d+\$?\.?\s*$", re.IGNORECASE)
+# One line of calculation ("23 + 48 = 71"), then "The answer is 71." A bare "The answer is N." is not the
+# format: rewarding it teaches a small model to drop the calculation, and then its accuracy collapses.
+_ANSWER_IS = re.compile(
+    r"^\s*[^\n]*\d[^\n]*=\s*[-+]?[\d,]*\.?\d+[^\n]*?(?:\n+|\s+)the answer is:?\s*\$?[-+]?[\d,]*\.?\d+\$?\.?\s*$",
+    re.IGNORECASE,
+)
 
 
 def _reasoning_well_formed(text: str, think_prefilled: bool) -> tuple[bool, str]:
@@ -67,7 +72,7 @@ def has_format(text: str | None, answer_format: str = "think_answer", think_pref
         return last_boxed(rest[-4000:]) is not None
     if answer_format == "gsm8k_hash":
         return _HASH.search(rest) is not None
-    return _ANSWER_IS.search(rest) is not None
+    return _ANSWER_IS.match(rest) is not None
 
 
 def format_reward(
@@ -80,7 +85,7 @@ def format_reward(
 
     ``answer_format``: ``think_answer`` (``<think>...</think><answer>...</answer>``, the R1 format),
     ``boxed`` (a final ``\\boxed{}``), ``gsm8k_hash`` (``#### N`` at the end) or ``answer_is``
-    ("The answer is N."). ``think_prefilled``: the prompt ends with ``<think>``, so the completion
+    (one line of calculation, then "The answer is N."). ``think_prefilled``: the prompt ends with ``<think>``, so the completion
     only closes it.
 
     >>> format_reward(["<think>\\nhmm\\n</think>\\n<answer>\\n7\\n</answer>", "7"])

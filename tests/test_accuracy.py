@@ -152,3 +152,22 @@ def test_registry_binds_parameters_and_names():
         get("acuracy")
     with pytest.raises(TypeError, match="no parameter"):
         get("accuracy", tmeout=1)
+
+
+@pytest.mark.parametrize(
+    "completion",
+    [
+        # found by GRPO itself on the CPU demo: restate the question, let the grader evaluate it
+        "To solve the equation 81 - 5, we need to isolate the variable, which is the square of the number, on one side",
+        "We need to compute 81 - 5",
+        "So we get $81 - 5$",
+        r"So we get \(81 - 5\)",
+    ],
+)
+def test_a_restated_computation_is_not_an_answer(completion):
+    assert accuracy_reward([completion], ["76"]) == [0.0]
+
+
+def test_the_last_number_of_a_final_sentence_is_its_answer():
+    assert accuracy_reward(["So 81 - 5 = 76.", "So the result is $81 - 5 = 76$", "Donc, il a 79 g de cire."], ["76", "76", "79"]) == [1.0] * 3
+    assert accuracy_reward(["Soucis : 2,74 $ a..", "So the probability is .4"], ["2.74", "0.4"]) == [1.0, 1.0]

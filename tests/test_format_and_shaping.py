@@ -37,7 +37,10 @@ def test_other_answer_formats():
     assert has_format("3 + 4 = 7\n#### 7", "gsm8k_hash")
     assert not has_format("#### 7 apples", "gsm8k_hash")
     assert has_format("3 + 4 = 7. The answer is 7.", "answer_is")
+    assert has_format("3 + 4 = 7\nThe answer is 7.", "answer_is")
     assert not has_format("The answer is seven.", "answer_is")
+    assert not has_format("The answer is 7.", "answer_is")  # no calculation line
+    assert not has_format("So 3 + 4 = 7.\nThen more.\nThe answer is 7.", "answer_is")  # more than one line
     with pytest.raises(ValueError, match="answer_format"):
         has_format("x", "xml")
 
