@@ -56,12 +56,16 @@ class CollapseGuard(TrainerCallback):
         self,
         min_entropy: float | None = None,
         min_completion_length: float | None = None,
+        min_zero_std_share: float | None = None,
         patience: int = 3,
         action: str = "stop",
     ):
         if action not in ("stop", "warn"):
             raise ValueError(f"guard.action must be 'stop' or 'warn', not {action!r}")
         self.limits = {"entropy": min_entropy, "completions/mean_length": min_completion_length}
+        # A policy that has converged on a good answer format also has low entropy; it has collapsed only
+        # when, besides, (almost) no group has any reward spread left to learn from.
+        self.min_zero_std_share = min_zero_std_share
         self.patience, self.action = patience, action
         self.strikes = 0
         self.tripped: str | None = None
@@ -75,6 +79,9 @@ class CollapseGuard(TrainerCallback):
         ]
         if not any(key in logs for key in self.limits):
             return control
+        if low and self.min_zero_std_share is not None:
+            share = logs.get("frac_reward_zero_std", 1.0)
+            low = low + [f"frac_reward_zero_std={share:.2f}"] if share >= self.min_zero_std_share else []
         self.strikes = self.strikes + 1 if low else 0
         if self.strikes >= self.patience:
             self.tripped = f"step {state.global_step}: {', '.join(low)} for {self.strikes} logged steps"

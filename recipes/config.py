@@ -52,6 +52,7 @@ SECTIONS: dict[str, dict[str, str]] = {
     "guard": {
         "min_entropy": "stop (or warn) when the policy's mean token entropy stays below this",
         "min_completion_length": "stop (or warn) when the mean completion length stays below this",
+        "min_zero_std_share": "only then, and when at least this share of groups has no reward spread left",
         "patience": "consecutive logged steps below a limit before the guard acts",
         "action": "stop or warn",
     },

@@ -115,7 +115,12 @@ def main(argv: list[str] | None = None) -> int:
     curves: dict[int, Path] = {}
     for seed in args.seeds:
         run = out / f"seed{seed}"
-        timings[f"train seed {seed}"] = _run([python, "-m", "recipes.train", RECIPE, f"seed={seed}", f"output_dir={run / 'train'}"], run / "train.log")
+        finished = run / "train" / "summary.json"
+        if finished.exists() and json.loads(finished.read_text()).get("final_model"):
+            print(f"\n(seed {seed}: training finished earlier; reusing {run / 'train' / 'final'})")
+        else:
+            train = [python, "-m", "recipes.train", RECIPE, f"seed={seed}", f"output_dir={run / 'train'}"]
+            timings[f"train seed {seed}"] = _run(train, run / "train.log")
         final = run / "train" / "final"
         timings[f"eval after seed {seed}"] = _run([python, "-m", "eval", "--model", str(final), *EVAL_ARGS, *limit, "--out", str(run / "after")], run / "eval_after.log")
         _run([python, "-m", "eval.compare", str(out / "before"), str(run / "after"), "--labels", "before", f"after (seed {seed})", "--png", str(run / "compare.png")], run / "compare.log")

@@ -244,3 +244,17 @@ def test_lora_recipe_trains_adapters_only(tmp_path):
     )
     assert summary["global_step"] == 2
     assert (tmp_path / "final" / "adapter_config.json").exists()
+
+
+def test_collapse_guard_can_require_that_no_reward_spread_is_left():
+    from transformers import TrainerControl, TrainerState
+
+    from recipes.callbacks import CollapseGuard
+
+    guard, state, control = CollapseGuard(min_entropy=0.1, min_zero_std_share=0.75, patience=2), TrainerState(), TrainerControl()
+    for _ in range(3):  # low entropy while groups still disagree: a converged format, still learning
+        guard.on_log(None, state, control, logs={"entropy": 0.05, "frac_reward_zero_std": 0.5})
+    assert not control.should_training_stop
+    for _ in range(2):
+        guard.on_log(None, state, control, logs={"entropy": 0.05, "frac_reward_zero_std": 1.0})
+    assert control.should_training_stop
