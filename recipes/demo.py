@@ -28,7 +28,16 @@ from pathlib import Path
 
 RECIPE = "recipes/demo_smollm2_arithmetic.yaml"
 MODEL = "models/smollm2-135m-instruct"
-EVAL_ARGS = ["--benchmarks", "arithmetic", "--levels", "1", "--template", "answer_is", "--max-new-tokens", "96"]
+EVAL_ARGS = [
+    "--benchmarks",
+    "arithmetic",
+    "--levels",
+    "1",
+    "--template",
+    "answer_is",
+    "--max-new-tokens",
+    "96",
+]
 
 
 def _run(command: list[str], log: Path) -> float:
@@ -37,7 +46,13 @@ def _run(command: list[str], log: Path) -> float:
     start = time.perf_counter()
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("a") as sink:
-        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env={**os.environ, "HF_HUB_OFFLINE": "1"})
+        process = subprocess.Popen(
+            command,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env={**os.environ, "HF_HUB_OFFLINE": "1"},
+        )
         for line in process.stdout:
             sink.write(line)
             if "%|" not in line or line.rstrip().endswith("]"):  # progress bars: only their last state
@@ -80,8 +95,17 @@ def _figure(out: Path, before: float, afters: dict[int, float], curves: dict[int
     import matplotlib.pyplot as plt
 
     seeds = sorted(afters)
-    figure, axes = plt.subplots(1, 1 + len(seeds), figsize=(5 + 6 * len(seeds), 4), gridspec_kw={"width_ratios": [1] + [2] * len(seeds)})
-    bars = axes[0].bar(["before"] + [f"after (seed {s})" for s in seeds], [100 * before] + [100 * afters[s] for s in seeds], color=["tab:gray"] + ["tab:green"] * len(seeds))
+    figure, axes = plt.subplots(
+        1,
+        1 + len(seeds),
+        figsize=(5 + 6 * len(seeds), 4),
+        gridspec_kw={"width_ratios": [1] + [2] * len(seeds)},
+    )
+    bars = axes[0].bar(
+        ["before"] + [f"after (seed {s})" for s in seeds],
+        [100 * before] + [100 * afters[s] for s in seeds],
+        color=["tab:gray"] + ["tab:green"] * len(seeds),
+    )
     axes[0].bar_label(bars, fmt="%.1f")
     axes[0].set_ylabel("held-out accuracy, level 1 (%)")
     axes[0].set_ylim(0, 100)
@@ -98,7 +122,9 @@ def _figure(out: Path, before: float, afters: dict[int, float], curves: dict[int
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m recipes.demo", description=__doc__.splitlines()[0])
-    parser.add_argument("--seeds", type=int, nargs="+", default=[0], help="training seeds (each is a full run)")
+    parser.add_argument(
+        "--seeds", type=int, nargs="+", default=[0], help="training seeds (each is a full run)"
+    )
     parser.add_argument("--limit", type=int, default=400, help="held-out problems")
     parser.add_argument("--out", default="outputs/demo")
     args = parser.parse_args(argv)
@@ -107,9 +133,14 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     timings: dict[str, float] = {}
 
-    timings["build model"] = _run([python, "-m", "recipes.smollm2", "--out", MODEL], out / "logs" / "model.log")
+    timings["build model"] = _run(
+        [python, "-m", "recipes.smollm2", "--out", MODEL], out / "logs" / "model.log"
+    )
     limit = ["--limit", str(args.limit)]
-    timings["eval before"] = _run([python, "-m", "eval", "--model", MODEL, *EVAL_ARGS, *limit, "--out", str(out / "before")], out / "logs" / "eval_before.log")
+    timings["eval before"] = _run(
+        [python, "-m", "eval", "--model", MODEL, *EVAL_ARGS, *limit, "--out", str(out / "before")],
+        out / "logs" / "eval_before.log",
+    )
     before = _correctness(out / "before")
     afters: dict[int, dict[str, bool]] = {}
     curves: dict[int, Path] = {}
@@ -122,8 +153,25 @@ def main(argv: list[str] | None = None) -> int:
             train = [python, "-m", "recipes.train", RECIPE, f"seed={seed}", f"output_dir={run / 'train'}"]
             timings[f"train seed {seed}"] = _run(train, run / "train.log")
         final = run / "train" / "final"
-        timings[f"eval after seed {seed}"] = _run([python, "-m", "eval", "--model", str(final), *EVAL_ARGS, *limit, "--out", str(run / "after")], run / "eval_after.log")
-        _run([python, "-m", "eval.compare", str(out / "before"), str(run / "after"), "--labels", "before", f"after (seed {seed})", "--png", str(run / "compare.png")], run / "compare.log")
+        timings[f"eval after seed {seed}"] = _run(
+            [python, "-m", "eval", "--model", str(final), *EVAL_ARGS, *limit, "--out", str(run / "after")],
+            run / "eval_after.log",
+        )
+        _run(
+            [
+                python,
+                "-m",
+                "eval.compare",
+                str(out / "before"),
+                str(run / "after"),
+                "--labels",
+                "before",
+                f"after (seed {seed})",
+                "--png",
+                str(run / "compare.png"),
+            ],
+            run / "compare.log",
+        )
         afters[seed] = _correctness(run / "after")
         curves[seed] = run / "train" / "curves.png"
     total = time.perf_counter() - started - timings["build model"]
@@ -144,9 +192,16 @@ def main(argv: list[str] | None = None) -> int:
         diff, d_low, d_high = paired_difference(before, after)
         summary = json.loads((out / f"seed{seed}" / "train" / "summary.json").read_text())
         note = f" (guard: {summary['guard']})" if summary.get("guard") else ""
-        lines.append(f"| after GRPO, seed {seed}, {summary['global_step']} steps{note} | {q:.1%} | {q_low:.1%} – {q_high:.1%} | {100 * diff:+.1f} points | {100 * d_low:+.1f} to {100 * d_high:+.1f} |")
-    lines += ["", "| step | minutes |", "| --- | --- |"] + [f"| {k} | {v / 60:.1f} |" for k, v in timings.items()]
-    lines += ["", f"Total (model build aside): {total / 60:.1f} minutes. Peak memory of any step: {peak_gib:.1f} GiB."]
+        lines.append(
+            f"| after GRPO, seed {seed}, {summary['global_step']} steps{note} | {q:.1%} | {q_low:.1%} – {q_high:.1%} | {100 * diff:+.1f} points | {100 * d_low:+.1f} to {100 * d_high:+.1f} |"
+        )
+    lines += ["", "| step | minutes |", "| --- | --- |"] + [
+        f"| {k} | {v / 60:.1f} |" for k, v in timings.items()
+    ]
+    lines += [
+        "",
+        f"Total (model build aside): {total / 60:.1f} minutes. Peak memory of any step: {peak_gib:.1f} GiB.",
+    ]
     figure = _figure(out, p, {s: _interval(a)[0] for s, a in afters.items()}, curves)
     lines += [f"Figure: {figure}"]
     report = "\n".join(lines) + "\n"

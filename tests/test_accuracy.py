@@ -169,5 +169,11 @@ def test_a_restated_computation_is_not_an_answer(completion):
 
 
 def test_the_last_number_of_a_final_sentence_is_its_answer():
-    assert accuracy_reward(["So 81 - 5 = 76.", "So the result is $81 - 5 = 76$", "Donc, il a 79 g de cire."], ["76", "76", "79"]) == [1.0] * 3
+    assert (
+        accuracy_reward(
+            ["So 81 - 5 = 76.", "So the result is $81 - 5 = 76$", "Donc, il a 79 g de cire."],
+            ["76", "76", "79"],
+        )
+        == [1.0] * 3
+    )
     assert accuracy_reward(["Soucis : 2,74 $ a..", "So the probability is .4"], ["2.74", "0.4"]) == [1.0, 1.0]

@@ -95,7 +95,7 @@ class CannedGenerator:
                 value = next(gold for question, gold in self.golds.items() if question in prompt)
                 samples.append(
                     [
-                        Sample(f"So it is {value}. The answer is {value}.", 9, False),
+                        Sample(f"So x = {value}. The answer is {value}.", 9, False),
                         Sample("The answer is -1.", 5, True),
                     ]
                 )
@@ -110,7 +110,7 @@ def test_evaluate_grades_writes_reports_and_resumes(tmp_path):
     results = evaluate("canned", generator=generator, **common)
     metrics = results["arithmetic"]
     assert metrics["n_problems"] == 12 and metrics["pass@1"] == 0.5 and metrics["pass@2"] == 1.0
-    assert metrics["format_compliance"] == 1.0 and set(metrics["by_level"]) == {"1", "2", "3", "4"}
+    assert metrics["format_compliance"] == 0.5 and set(metrics["by_level"]) == {"1", "2", "3", "4"}
     rows = [json.loads(line) for line in (tmp_path / "arithmetic" / "samples.jsonl").open()]
     assert len(rows) == 12 and rows[0]["correct"] == [True, False] and rows[0]["answers"][1] == "-1"
     assert "| arithmetic | 12 | 50.0% |" in (tmp_path / "results.md").read_text()

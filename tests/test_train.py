@@ -251,7 +251,11 @@ def test_collapse_guard_can_require_that_no_reward_spread_is_left():
 
     from recipes.callbacks import CollapseGuard
 
-    guard, state, control = CollapseGuard(min_entropy=0.1, min_zero_std_share=0.75, patience=2), TrainerState(), TrainerControl()
+    guard, state, control = (
+        CollapseGuard(min_entropy=0.1, min_zero_std_share=0.75, patience=2),
+        TrainerState(),
+        TrainerControl(),
+    )
     for _ in range(3):  # low entropy while groups still disagree: a converged format, still learning
         guard.on_log(None, state, control, logs={"entropy": 0.05, "frac_reward_zero_std": 0.5})
     assert not control.should_training_stop
