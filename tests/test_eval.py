@@ -95,7 +95,7 @@ class CannedGenerator:
                 value = next(gold for question, gold in self.golds.items() if question in prompt)
                 samples.append(
                     [
-                        Sample(f"So x = {value}. The answer is {value}.", 9, False),
+                        Sample(f"0 + {value} = {value}. The answer is {value}.", 9, False),
                         Sample("The answer is -1.", 5, True),
                     ]
                 )
