@@ -21,6 +21,7 @@ from typing import Any
 import datasets
 
 from data import arithmetic
+from data.decontaminate import normalize_question
 from data.hub import hub_reachable, offline_mode
 from data.templates import get_template
 from rewards.extract import last_boxed
@@ -355,8 +356,6 @@ def _math_train_12k(data_files: Any, strict: bool) -> list[dict]:
     train = _load_named("math", "train", files or None, strict)
     test = _load_named("math", "test", files or None, strict)
     math500 = _load_named("math500", "test", files.get("math500"), strict)
-    from data.decontaminate import normalize_question
-
     held_out = {normalize_question(row["question"]) for row in math500}
     kept = [row for row in train + test if normalize_question(row["question"]) not in held_out]
     logger.info(
