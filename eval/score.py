@@ -2,7 +2,8 @@
 
 One row per problem with ``completions`` (a list) or ``completion`` (a string), and the gold as ``answer``
 or the ``id`` of a named benchmark's problem (as ``python -m eval`` writes ids, e.g. ``gsm8k-test-12`` or
-``math500-test/precalculus/807.json``). Optional ``level`` / ``subject`` give breakdowns. Prints one JSON
+``math500-test/precalculus/807.json``, or the source's own id such as ``test/precalculus/807.json`` with
+``--benchmark math500``). Optional ``level`` / ``subject`` give breakdowns. Prints one JSON
 object of metrics on stdout (``pass@1``, ``pass@k`` and ``maj@k`` for the k the samples allow,
 ``n_problems``, ...); logs go to stderr.
 """
@@ -22,26 +23,38 @@ from rewards import accuracy_reward, extract_final_answer
 logger = logging.getLogger("eval.score")
 
 
-def _gold_lookup(ids: list[str], data_files: dict[str, str]) -> dict[str, dict[str, Any]]:
-    """Gold rows for benchmark ids, loading each named benchmark the ids refer to."""
+def _gold_lookup(
+    ids: list[Any], data_files: dict[str, str], benchmark: str | None = None
+) -> dict[str, dict[str, Any]]:
+    """Gold rows by id. Ids may be this repository's (``gsm8k-test-12``, ``math500-test/precalculus/807.json``)
+    or the source's own (``test/precalculus/807.json``, ``12``) when ``benchmark`` names the set."""
     import data
 
+    names = [benchmark] if benchmark else []
+    names += [
+        n
+        for n in [*data.SOURCES, "arithmetic"]
+        if n != benchmark and any(str(i).startswith(n + "-") for i in ids)
+    ]
     lookup: dict[str, dict[str, Any]] = {}
-    names = sorted(
-        {name for name in [*data.SOURCES, "arithmetic"] if any(i.startswith(name + "-") for i in ids)},
-        key=len,
-        reverse=True,
-    )
     for name in names:
         for row in data.load(name, split="test", data_files=data_files.get(name)):
-            lookup.setdefault(row["id"], row)
+            own = row["id"].removeprefix(f"{name}-")
+            for key in (row["id"], own, own.removeprefix("test-")):
+                lookup.setdefault(key, row)
     return lookup
 
 
-def score_rows(rows: list[dict[str, Any]], data_files: dict[str, str] | None = None) -> dict[str, Any]:
+def score_rows(
+    rows: list[dict[str, Any]], data_files: dict[str, str] | None = None, benchmark: str | None = None
+) -> dict[str, Any]:
     """Metrics for rows of completions (see the module docstring for the row format)."""
     missing_gold = [row.get("id") for row in rows if "answer" not in row]
-    golds = _gold_lookup([i for i in missing_gold if i], data_files or {}) if missing_gold else {}
+    golds = (
+        _gold_lookup([i for i in missing_gold if i is not None], data_files or {}, benchmark)
+        if missing_gold
+        else {}
+    )
     records = []
     for number, row in enumerate(rows):
         completions = row.get("completions", [row["completion"]] if "completion" in row else None)
@@ -51,8 +64,8 @@ def score_rows(rows: list[dict[str, Any]], data_files: dict[str, str] | None = N
             )
         if "answer" in row:
             gold, meta = row["answer"], row
-        elif row.get("id") in golds:
-            gold, meta = golds[row["id"]]["answer"], golds[row["id"]]
+        elif str(row.get("id")) in golds:
+            gold, meta = golds[str(row["id"])]["answer"], golds[str(row["id"])]
         else:
             raise ValueError(
                 f"row {number}: no 'answer', and id {row.get('id')!r} is not a problem of a named benchmark"
@@ -72,6 +85,11 @@ def score_rows(rows: list[dict[str, Any]], data_files: dict[str, str] | None = N
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m eval.score", description=__doc__.splitlines()[0])
     parser.add_argument("file", help="a JSONL file of completions")
+    parser.add_argument(
+        "--benchmark",
+        default=None,
+        help="the benchmark whose ids the rows use, when they are the source's own ids",
+    )
     parser.add_argument(
         "--data-files",
         nargs="*",
@@ -95,7 +113,7 @@ def main(argv: list[str] | None = None) -> int:
                 return 2
     files = dict(entry.split("=", 1) for entry in args.data_files)
     try:
-        metrics = score_rows(rows, files)
+        metrics = score_rows(rows, files, args.benchmark)
     except Exception as error:  # noqa: BLE001 - one clear line for bad input
         print(f"error: {path}: {error}", file=sys.stderr)
         return 2

@@ -190,6 +190,16 @@ def test_score_rows_with_answers_and_with_benchmark_ids(shared_dir):
     gsm8k = str(shared_dir / "benchmarks" / "gsm8k_test.jsonl")
     by_id = score_rows([{"id": "gsm8k-test-0", "completions": ["#### 18", "#### 17"]}], {"gsm8k": gsm8k})
     assert by_id["pass@1"] == 0.5 and by_id["maj@2"] == 1.0
+    math500 = str(shared_dir / "benchmarks" / "math500_test.jsonl")
+    own_ids = score_rows(
+        [{"id": "test/precalculus/807.json", "completion": r"\boxed{(3, \frac{\pi}{2})}"}],
+        {"math500": math500},
+        benchmark="math500",
+    )
+    assert own_ids["pass@1"] == 1.0 and own_ids["by_level"] == {"2": {"pass@1": 1.0, "n": 1}}
+    assert (
+        score_rows([{"id": 0, "completion": "#### 18"}], {"gsm8k": gsm8k}, benchmark="gsm8k")["pass@1"] == 1.0
+    )
     with pytest.raises(ValueError, match="row 0: no 'answer'"):
         score_rows([{"id": "nope-1", "completion": "x"}])
 
