@@ -16,7 +16,7 @@ from typing import Any
 from rewards.extract import completion_text, extract_final_answer
 from rewards.numbers import parse_plain_number
 from rewards.numeric import answer_shape, clearly_different, strip_assignment
-from rewards.verifier import EQUIVALENT, GOLD_ERROR, TIMEOUT, get_pool
+from rewards.verifier import DIFFERENT, EQUIVALENT, GOLD_ERROR, TIMEOUT, get_pool
 
 logger = logging.getLogger(__name__)
 
@@ -51,42 +51,52 @@ def grade_answers(
     [0.0]
     """
     scores: list[float | None] = [0.0] * len(answers)
-    symbolic: dict[tuple[str, str], list[int]] = {}
+    # Every check below runs once per distinct (gold, answer) pair: a GRPO batch repeats each gold G
+    # times, and a group often repeats its answer.
+    pairs: dict[tuple[str, str], list[int]] = {}
     for i, (gold, answer) in enumerate(zip(golds, answers, strict=True)):
+        if isinstance(gold, (int, float)) and not isinstance(gold, bool):
+            gold = str(gold)
         if not isinstance(gold, str) or not gold.strip():
-            if isinstance(gold, (int, float)) and not isinstance(gold, bool):
-                gold = str(gold)
-            else:
-                scores[i] = None
-                _report_bad_gold(repr(gold))
-                continue
-        if not isinstance(answer, str) or not answer.strip():
-            continue
-        if _same_text(gold, answer):
-            scores[i] = 1.0
-            continue
-        if _HEDGE.search(answer) and not _MULTI_ANSWER.search(gold):
-            continue
-        value = answer if "=" in gold else strip_assignment(answer)  # "x = 5" states 5
-        gold_value, answer_value = parse_plain_number(gold), parse_plain_number(value)
-        if gold_value is not None and answer_value is not None:
-            scores[i] = 1.0 if _numbers_equal(gold_value, answer_value) else 0.0
-            continue
-        if clearly_different(gold, value) or _shapes_differ(gold, value):
-            continue
-        symbolic.setdefault((gold.strip(), answer), []).append(i)
+            scores[i] = None
+            _report_bad_gold(repr(gold))
+        elif isinstance(answer, str) and answer.strip():
+            pairs.setdefault((gold.strip(), answer), []).append(i)
 
-    if symbolic:
-        pairs = [pair for pair in symbolic if pair not in _RESULTS]
-        for pair, result in zip(pairs, get_pool().check(pairs, timeout_s), strict=True):
-            if result != TIMEOUT:  # a timeout may be load: it is not remembered as a verdict
-                _RESULTS[pair] = result
-                if len(_RESULTS) > _MAX_RESULTS:
-                    _RESULTS.pop(next(iter(_RESULTS)))
-            _apply(symbolic[pair], result, pair[0], scores)
-        for pair in symbolic.keys() - set(pairs):
-            _apply(symbolic[pair], _RESULTS[pair], pair[0], scores)
+    symbolic = []
+    for pair, indices in pairs.items():
+        verdict = _quick_verdict(*pair)
+        if verdict is None:
+            symbolic.append(pair)
+        else:
+            _apply(indices, verdict, pair[0], scores)
+
+    unknown = [pair for pair in symbolic if pair not in _RESULTS]
+    for pair, result in zip(unknown, get_pool().check(unknown, timeout_s) if unknown else [], strict=True):
+        if result != TIMEOUT:  # a timeout may be load: it is not remembered as a verdict
+            _RESULTS[pair] = result
+            if len(_RESULTS) > _MAX_RESULTS:
+                _RESULTS.pop(next(iter(_RESULTS)))
+        _apply(pairs[pair], result, pair[0], scores)
+    for pair in symbolic:
+        if pair in _RESULTS:
+            _apply(pairs[pair], _RESULTS[pair], pair[0], scores)
     return scores
+
+
+def _quick_verdict(gold: str, answer: str) -> str | None:
+    """EQUIVALENT or DIFFERENT when cheap rules decide the pair, None when math-verify must."""
+    if _same_text(gold, answer):
+        return EQUIVALENT
+    if _HEDGE.search(answer) and not _MULTI_ANSWER.search(gold):
+        return DIFFERENT
+    value = answer if "=" in gold else strip_assignment(answer)  # "x = 5" states 5
+    gold_value, answer_value = parse_plain_number(gold), parse_plain_number(value)
+    if gold_value is not None and answer_value is not None:
+        return EQUIVALENT if _numbers_equal(gold_value, answer_value) else DIFFERENT
+    if clearly_different(gold, value) or _shapes_differ(gold, value):
+        return DIFFERENT
+    return None
 
 
 def _apply(indices: list[int], result: str, gold: str, scores: list[float | None]) -> None:
