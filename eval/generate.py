@@ -8,8 +8,7 @@ left, stops each sequence at EOS, and halves its batch when the GPU runs out of 
 from __future__ import annotations
 
 import logging
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -163,8 +162,3 @@ class VLLMBackend:
             ]
             yield list(range(start, start + len(samples))), samples
 
-
-def timed(function: Callable[[], Any]) -> tuple[Any, float]:
-    start = time.perf_counter()
-    result = function()
-    return result, time.perf_counter() - start

@@ -290,7 +290,7 @@ def evaluate_from_recipe(recipe: dict[str, Any], model_path: Path) -> dict[str, 
     )
 
 
-def _parse_data_files(entries: list[str]) -> dict[str, str]:
+def parse_data_files(entries: list[str]) -> dict[str, str]:
     files = {}
     for entry in entries:
         if "=" not in entry:
@@ -339,7 +339,7 @@ def main(argv: list[str] | None = None) -> int:
             temperature=args.temperature,
             top_p=args.top_p,
             max_new_tokens=args.max_new_tokens,
-            data_files=_parse_data_files(args.data_files),
+            data_files=parse_data_files(args.data_files),
             limit=args.limit,
             out=args.out,
             backend=args.backend,

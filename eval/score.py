@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from eval.metrics import compute_metrics
+from eval.run import parse_data_files
 from rewards import accuracy_reward, extract_final_answer
 
 logger = logging.getLogger("eval.score")
@@ -111,9 +112,8 @@ def main(argv: list[str] | None = None) -> int:
             except json.JSONDecodeError as error:
                 print(f"error: {path}, line {number + 1}: not JSON ({error})", file=sys.stderr)
                 return 2
-    files = dict(entry.split("=", 1) for entry in args.data_files)
     try:
-        metrics = score_rows(rows, files, args.benchmark)
+        metrics = score_rows(rows, parse_data_files(args.data_files), args.benchmark)
     except Exception as error:  # noqa: BLE001 - one clear line for bad input
         print(f"error: {path}: {error}", file=sys.stderr)
         return 2

@@ -91,13 +91,7 @@ def parse_override(text: str) -> tuple[list[str], Any]:
     key, value = text.split("=", 1)
     if not key or any(not part for part in key.split(".")):
         raise RecipeError(f"override {text!r} has an empty key")
-    parsed = yaml.safe_load(value) if value.strip() else None
-    # YAML reads "1e-6" as a string (it wants "1.0e-6"); a user means the number.
-    if isinstance(parsed, str):
-        try:
-            parsed = float(parsed) if any(c in parsed.lower() for c in ".e") else int(parsed)
-        except ValueError:
-            pass
+    parsed = _coerce_numbers(yaml.safe_load(value)) if value.strip() else None
     return key.split("."), parsed
 
 
