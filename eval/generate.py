@@ -161,4 +161,3 @@ class VLLMBackend:
                 for output in outputs
             ]
             yield list(range(start, start + len(samples))), samples
-
