@@ -7,7 +7,7 @@
 """
 
 from data.decontaminate import normalize_question, overlap
-from data.sources import SOURCES, DataError, load
+from data.sources import SOURCES, DataError, check_levels, levels_of, load, load_mixture
 from data.templates import TEMPLATES, Template, get_template
 
 __all__ = [
@@ -15,8 +15,11 @@ __all__ = [
     "TEMPLATES",
     "DataError",
     "Template",
+    "check_levels",
     "get_template",
+    "levels_of",
     "load",
+    "load_mixture",
     "normalize_question",
     "overlap",
 ]

@@ -23,6 +23,26 @@ def hub_reachable(timeout_s: float = 3.0) -> bool:
         return False
 
 
+def model_problem(name: str) -> str | None:
+    """Why ``name`` can't be a model (a folder without config.json, a path that doesn't exist, text that
+    is no hub id), or None when it may be one. Checks the shape only: nothing is downloaded.
+
+    >>> model_problem("Qwen/Qwen2.5-0.5B") is None, model_problem("outputs/run/final") is not None
+    (True, True)
+    """
+    import re
+    from pathlib import Path
+
+    path = Path(name).expanduser()
+    if path.exists():
+        if not path.is_dir() or not (path / "config.json").exists():
+            return f"{name!r} exists but is not a model folder (it has no config.json)"
+        return None
+    if name.startswith(("/", "./", "../", "~")) or name.endswith("/") or not re.fullmatch(r"[\w.-]+(/[\w.-]+)?", name):
+        return f"{name!r} is not a local folder (no such path) and not a hub id (owner/name)"
+    return None
+
+
 def model_available(name: str) -> bool:
     """A local folder, or a hub id that can be downloaded now or is in the local cache."""
     from pathlib import Path

@@ -11,6 +11,7 @@ Named sources load from the Hugging Face Hub, or from local files in the hub cop
 from __future__ import annotations
 
 import logging
+import math
 import os
 import re
 from collections.abc import Callable
@@ -52,7 +53,7 @@ def _last_boxed(value: Any) -> tuple[str, str] | None:
 
 
 def _as_is(value: Any) -> tuple[str, str] | None:
-    if value is None or isinstance(value, bool):
+    if value is None or isinstance(value, bool) or (isinstance(value, float) and not math.isfinite(value)):
         return None
     answer = str(value).strip()
     return (answer, "") if answer else None
@@ -78,6 +79,7 @@ class Source:
     solution_field: str | None = None
     id_field: str | None = None
     metadata: dict[str, str] = field(default_factory=dict)  # our column -> source field
+    levels: tuple[int, ...] = ()  # the difficulty levels its rows carry (empty: none)
 
 
 MATH_SUBJECTS = (
@@ -102,6 +104,7 @@ SOURCES: dict[str, Source] = {
         "last_boxed",
         hub_configs=MATH_SUBJECTS,
         metadata={"level": "level", "subject": "type"},
+        levels=(1, 2, 3, 4, 5),
     ),
     "math500": Source(
         "HuggingFaceH4/MATH-500",
@@ -112,6 +115,7 @@ SOURCES: dict[str, Source] = {
         solution_field="solution",
         id_field="unique_id",
         metadata={"level": "level", "subject": "subject"},
+        levels=(1, 2, 3, 4, 5),
     ),
     "aime24": Source(
         "HuggingFaceH4/aime_2024",
@@ -137,6 +141,32 @@ SOURCES: dict[str, Source] = {
 _HUB_SPLIT = {"math500": "test", "aime24": "train", "aime25": "test", "amc23": "test"}
 
 
+def levels_of(name_or_path: str) -> tuple[int, ...]:
+    """The difficulty levels a named source has (empty for sources without levels).
+
+    >>> levels_of("math"), levels_of("arithmetic"), levels_of("gsm8k")
+    ((1, 2, 3, 4, 5), (1, 2, 3, 4), ())
+    """
+    if name_or_path == "arithmetic":
+        return tuple(arithmetic.LEVELS)
+    source = SOURCES.get(name_or_path)
+    return source.levels if source else ()
+
+
+def check_levels(name_or_path: str, levels: Any) -> None:
+    """Raise DataError unless ``levels`` is a non-empty list of levels that ``name_or_path`` has."""
+    known = levels_of(name_or_path)
+    if not known:
+        raise DataError(
+            f"{name_or_path} has no difficulty levels; remove levels (sources with levels: math, math500, arithmetic)"
+        )
+    if not isinstance(levels, (list, tuple)) or not levels or not all(isinstance(v, int) for v in levels):
+        raise DataError(f"levels for {name_or_path} must be a list of integers from {list(known)}, got {levels!r}")
+    unknown = sorted(set(levels) - set(known))
+    if unknown:
+        raise DataError(f"{name_or_path} has levels {list(known)}; got {unknown}")
+
+
 def load(
     name_or_path: str,
     split: str = "train",
@@ -158,14 +188,17 @@ def load(
     named source's hub layout (a path for ``split``, or a dict of splits). Hub ids and files other than the
     named sources need ``question_field`` and ``answer_field`` (``answer_extractor``: ``gsm8k_hash``,
     ``last_boxed`` or ``as_is``, the default). Rows without a usable gold are dropped and counted in the
-    log, or raise with ``strict=True``. ``limit`` keeps the first rows (file order); ``seed`` and
-    ``levels`` shape the generated ``arithmetic`` set. ``template`` adds a ``prompt`` column.
+    log, or raise with ``strict=True``. ``levels`` keeps those difficulty levels (sources with levels:
+    ``math``, ``math500``, ``arithmetic``), then ``limit`` keeps the first rows (file order); ``seed``
+    shapes the generated ``arithmetic`` set. ``template`` adds a ``prompt`` column.
 
     >>> load("arithmetic", split="test", limit=2, template="qwen_math_cot").column_names
     ['id', 'question', 'answer', 'solution', 'source', 'level', 'prompt']
     """
-    if limit is not None and limit < 1:
-        raise DataError(f"limit must be a positive number of rows, got {limit}")
+    if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool) or limit < 1):
+        raise DataError(f"limit must be a positive number of rows, got {limit!r}")
+    if levels is not None:
+        check_levels(name_or_path, levels)
     if name_or_path == "arithmetic":
         rows = arithmetic.generate(split, size=limit, seed=seed, levels=levels or arithmetic.LEVELS)
     elif name_or_path == "math" and split == "train_12k":
@@ -176,8 +209,34 @@ def load(
         rows = _load_custom(
             name_or_path, split, data_files, question_field, answer_field, answer_extractor or "as_is", strict
         )
+    if levels is not None and name_or_path != "arithmetic":
+        rows = [row for row in rows if row.get("level") in levels]
     if limit is not None:
         rows = rows[:limit]
+    return _to_dataset(rows, template)
+
+
+def load_mixture(sources: list[dict[str, Any]], template: str | None = None) -> datasets.Dataset:
+    """Several sources in one data set, in the order given; each entry holds ``data.load`` arguments
+    (``name_or_path`` and any of its keywords). Columns a source lacks (``level``, ``subject``) are None.
+
+    >>> mixed = load_mixture([{"name_or_path": "arithmetic", "limit": 2, "levels": [1]}, {"name_or_path": "arithmetic", "limit": 1, "levels": [3]}])
+    >>> list(mixed["level"])
+    [1, 1, 3]
+    """
+    rows: list[dict[str, Any]] = []
+    for spec in sources:
+        spec = dict(spec)
+        rows += load(spec.pop("name_or_path"), **spec).to_list()
+    ids = [row["id"] for row in rows]
+    if len(set(ids)) != len(ids):  # the same problem twice (two sources overlap): keep the first
+        seen: set[str] = set()
+        rows = [row for row in rows if not (row["id"] in seen or seen.add(row["id"]))]
+    columns = list(dict.fromkeys(key for row in rows for key in row))
+    return _to_dataset([{key: row.get(key) for key in columns} for row in rows], template)
+
+
+def _to_dataset(rows: list[dict[str, Any]], template: str | None) -> datasets.Dataset:
     dataset = datasets.Dataset.from_list(rows)
     if template is not None:
         chosen = get_template(template)

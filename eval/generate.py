@@ -14,6 +14,8 @@ from typing import Any
 
 logger = logging.getLogger(__name__)
 
+DEFAULT_MAX_NEW_TOKENS = 2048  # evaluation's generation limit unless a recipe or --max-new-tokens says otherwise
+
 
 @dataclass
 class Sample:
@@ -27,7 +29,7 @@ class GenerationSettings:
     n: int = 1
     temperature: float = 0.0
     top_p: float = 1.0
-    max_new_tokens: int = 2048
+    max_new_tokens: int = DEFAULT_MAX_NEW_TOKENS
     seed: int = 0
 
 

@@ -20,8 +20,9 @@ from typing import Any
 from tqdm import tqdm
 
 import data
+from data.files import FileError, read_json, read_jsonl, repair_jsonl, write_atomic, write_json
 from data.templates import get_template
-from eval.generate import GenerationSettings, TransformersBackend, render_prompt
+from eval.generate import DEFAULT_MAX_NEW_TOKENS, GenerationSettings, TransformersBackend, render_prompt
 from eval.metrics import compute_metrics
 from rewards import accuracy_reward, extract_final_answer, has_format
 
@@ -38,15 +39,23 @@ def default_out_dir(model: str) -> Path:
     return Path("outputs") / "eval" / re.sub(r"[^A-Za-z0-9_.-]+", "_", model.strip("/"))
 
 
-def load_model_for_eval(model: str, batch_size: int | None = None) -> TransformersBackend:
-    from data.hub import model_available
+def check_model(model: str) -> None:
+    """Fail in seconds, with what to pass, when ``model`` is neither a local checkpoint nor reachable."""
+    from data.hub import model_available, model_problem
 
+    problem = model_problem(model)
+    if problem:
+        raise EvalError(f"--model {problem}; pass a local checkpoint folder (one with config.json) or a hub id")
     if not model_available(model):
         raise EvalError(
             f"model {model!r} is not a local folder, the Hugging Face Hub can't be reached, and it is not in the "
             "local cache. Pass a local checkpoint: --model path/to/model (or run `make demo`, which evaluates a "
             "model that ships offline)."
         )
+
+
+def load_model_for_eval(model: str, batch_size: int | None = None) -> TransformersBackend:
+    check_model(model)
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
@@ -59,33 +68,81 @@ def load_model_for_eval(model: str, batch_size: int | None = None) -> Transforme
 
 
 def _read_done(path: Path) -> dict[str, dict[str, Any]]:
+    """Finished problems in a samples file; a last line torn by a crash is cut off, and redone."""
+    repair_jsonl(path)
+    fix = f"delete {path} to redo that benchmark"
     done = {}
-    if path.exists():
-        for line in path.open():
-            line = line.strip()
-            if line:  # a line cut off by a crash is not a result
-                try:
-                    row = json.loads(line)
-                except json.JSONDecodeError:
-                    continue
-                done[row["id"]] = row
+    for record in read_jsonl(path, fix):
+        if "id" not in record:
+            raise EvalError(f"{path}: a record without an id; {fix}")
+        done[record["id"]] = record
     return done
 
 
 def _check_settings(out: Path, settings: dict[str, Any]) -> None:
+    """Refuse to mix results made with other settings; record the settings (after the inputs checked out)."""
     path = out / "settings.json"
     if path.exists():
-        previous = json.loads(path.read_text())
-        changed = {
-            k: (previous.get(k), v) for k, v in settings.items() if k != "benchmarks" and previous.get(k) != v
-        }
+        previous = read_json(path, f"delete {out} (or pass another --out) to start over")
+        if not isinstance(previous, dict):
+            raise EvalError(f"{path} is not a settings file; delete {out} (or pass another --out) to start over")
+        changed = {k: (previous.get(k), v) for k, v in settings.items() if k != "benchmarks" and previous.get(k) != v}
         if changed:
             raise EvalError(
                 f"{out} holds results made with other settings ({', '.join(f'{k}: {a!r} -> {b!r}' for k, (a, b) in changed.items())}); "
                 "pass another --out, or delete that folder to start over"
             )
-    out.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(settings, indent=2))
+    write_json(path, settings)
+
+
+def check_inputs(
+    benchmarks: list[str],
+    template: str,
+    n: int,
+    temperature: float,
+    top_p: float,
+    max_new_tokens: int,
+    data_files: dict[str, str],
+    limit: int | None,
+    levels: list[int] | None,
+) -> None:
+    """Every argument of an evaluation, checked before anything is written or loaded."""
+    known = [*data.SOURCES, "arithmetic"]
+    if not benchmarks:
+        raise EvalError(f"--benchmarks is empty; name at least one of {', '.join(known)}")
+    for name in benchmarks:
+        if name not in known:
+            raise EvalError(f"--benchmarks: unknown benchmark {name!r}{_closest(name, known)}; known: {', '.join(known)}")
+        if levels is not None:
+            try:
+                data.check_levels(name, levels)
+            except data.DataError as error:
+                raise EvalError(f"--levels: {error}") from None
+    if template not in data.TEMPLATES:
+        raise EvalError(f"--template {template!r} is unknown{_closest(template, data.TEMPLATES)}; choose one of {', '.join(data.TEMPLATES)}")
+    for name, value, ok, rule in (
+        ("--n", n, isinstance(n, int) and n >= 1, "a whole number of samples, 1 or more"),
+        ("--max-new-tokens", max_new_tokens, isinstance(max_new_tokens, int) and max_new_tokens >= 1, "1 or more"),
+        ("--temperature", temperature, temperature >= 0, "0 (greedy) or more"),
+        ("--top-p", top_p, 0 < top_p <= 1, "above 0 and at most 1"),
+        ("--limit", limit, limit is None or limit >= 1, "1 or more"),
+    ):
+        if not ok:
+            raise EvalError(f"{name} must be {rule}, got {value}")
+    if n > 1 and temperature == 0:
+        raise EvalError(f"--n {n} with --temperature 0 gives {n} identical greedy samples; set --temperature (e.g. 0.6)")
+    for name, path in data_files.items():
+        if name not in benchmarks:
+            raise EvalError(f"--data-files {name}=...: {name} is not one of --benchmarks ({', '.join(benchmarks)})")
+        if not Path(path).exists():
+            raise EvalError(f"--data-files {name}={path}: no such file")
+
+
+def _closest(name: str, options: Any) -> str:
+    import difflib
+
+    matches = difflib.get_close_matches(name, list(options), n=2, cutoff=0.5)
+    return f" (did you mean {', '.join(matches)}?)" if matches else ""
 
 
 def evaluate(
@@ -95,7 +152,7 @@ def evaluate(
     n: int = 1,
     temperature: float = 0.0,
     top_p: float = 1.0,
-    max_new_tokens: int = 2048,
+    max_new_tokens: int = DEFAULT_MAX_NEW_TOKENS,
     data_files: dict[str, str] | None = None,
     limit: int | None = None,
     out: str | Path | None = None,
@@ -106,12 +163,9 @@ def evaluate(
     generator: Any = None,
 ) -> dict[str, Any]:
     """Evaluate ``model`` on ``benchmarks``; returns ``{benchmark: metrics}`` and writes the outputs."""
-    if n > 1 and temperature == 0:
-        raise EvalError(
-            f"--n {n} with --temperature 0 gives {n} identical greedy samples; set --temperature (e.g. 0.6)"
-        )
-    chosen = get_template(template)
     data_files = data_files or {}
+    check_inputs(benchmarks, template, n, temperature, top_p, max_new_tokens, data_files, limit, levels)
+    chosen = get_template(template)
     out = Path(out) if out else default_out_dir(model)
     settings = {
         "model": model,
@@ -127,8 +181,10 @@ def evaluate(
         "levels": levels,
         "benchmarks": benchmarks,
     }
-    _check_settings(out, settings)
     sets = {name: _load_benchmark(name, data_files.get(name), template, limit, levels) for name in benchmarks}
+    if generator is None and backend == "transformers":
+        check_model(model)
+    _check_settings(out, settings)  # only now: a run that failed on its inputs leaves nothing behind
 
     generation = GenerationSettings(
         n=n, temperature=temperature, top_p=top_p, max_new_tokens=max_new_tokens, seed=seed
@@ -155,15 +211,7 @@ def evaluate(
 
 def _load_benchmark(name: str, files: str | None, template: str, limit: int | None, levels: list[int] | None):
     """A benchmark's test split; ``levels`` keeps those difficulty levels (then ``limit`` applies)."""
-    if not levels:
-        return data.load(name, split="test", data_files=files, template=template, limit=limit)
-    if name == "arithmetic":  # generated: ask for the levels directly
-        return data.load(name, split="test", template=template, limit=limit, levels=levels)
-    dataset = data.load(name, split="test", data_files=files, template=template)
-    if "level" not in dataset.column_names:
-        raise EvalError(f"--levels: {name} has no difficulty levels")
-    dataset = dataset.filter(lambda row: row["level"] in levels)
-    return dataset.select(range(min(limit, len(dataset)))) if limit else dataset
+    return data.load(name, split="test", data_files=files, template=template, limit=limit, levels=levels)
 
 
 def _make_backend(backend: str, model: str, batch_size: int | None):
@@ -224,13 +272,12 @@ def _run_benchmark(name, todo, generator, generation, template, samples_path, do
 
 
 def _write_reports(out: Path, settings: dict[str, Any], results: dict[str, Any]) -> None:
-    previous = (
-        json.loads((out / "metrics.json").read_text()).get("benchmarks", {})
-        if (out / "metrics.json").exists()
-        else {}
-    )
+    previous = {}
+    if (out / "metrics.json").exists():
+        saved = read_json(out / "metrics.json", f"delete it; rerunning recomputes it from {out}/*/samples.jsonl")
+        previous = saved.get("benchmarks", {}) if isinstance(saved, dict) else {}
     merged = {**previous, **results}
-    (out / "metrics.json").write_text(json.dumps({"settings": settings, "benchmarks": merged}, indent=2))
+    write_json(out / "metrics.json", {"settings": settings, "benchmarks": merged})
     lines = [
         f"# {settings['model']}",
         "",
@@ -251,7 +298,7 @@ def _write_reports(out: Path, settings: dict[str, Any], results: dict[str, Any])
             + " | ".join(extras)
             + " |"
         )
-    (out / "results.md").write_text("\n".join(lines) + "\n")
+    write_atomic(out / "results.md", "\n".join(lines) + "\n")
 
 
 def _extra_keys(results: dict[str, Any]) -> list[str]:
@@ -271,25 +318,6 @@ def _fmt(value: Any) -> str:
     return f"{value:.1%}" if isinstance(value, float) and value <= 1 else f"{value:.0f}"
 
 
-def evaluate_from_recipe(recipe: dict[str, Any], model_path: Path) -> dict[str, Any]:
-    """The eval section of a training recipe, on the checkpoint it produced."""
-    section = recipe["eval"]
-    benchmarks = section["benchmarks"]
-    return evaluate(
-        str(model_path),
-        benchmarks if isinstance(benchmarks, list) else str(benchmarks).split(","),
-        template=section.get("template") or recipe["data"].get("template") or DEFAULT_TEMPLATE,
-        n=section.get("n", 1),
-        temperature=section.get("temperature", 0.0),
-        max_new_tokens=section.get("max_new_tokens", 2048),
-        limit=section.get("limit"),
-        data_files=section.get("data_files"),
-        levels=section.get("levels"),
-        out=Path(model_path).parent / "eval",
-        seed=recipe.get("seed", 0),
-    )
-
-
 def parse_data_files(entries: list[str]) -> dict[str, str]:
     files = {}
     for entry in entries:
@@ -301,30 +329,32 @@ def parse_data_files(entries: list[str]) -> dict[str, str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m eval", description=__doc__.splitlines()[0])
+    from data.cli import ArgumentParser, int_list, name_list, non_negative_float, positive_int, probability
+
+    parser = ArgumentParser(prog="python -m eval", description=__doc__.splitlines()[0])
     parser.add_argument("--model", required=True, help="hub id or local checkpoint")
     parser.add_argument(
-        "--benchmarks", default="gsm8k,math500,aime24,amc23", help="comma-separated data.load names"
+        "--benchmarks", type=name_list, default="gsm8k,math500,aime24,amc23", help="comma-separated data.load names"
     )
     parser.add_argument(
         "--template", default=DEFAULT_TEMPLATE, help="prompt template (default: Qwen-Math boxed instruction)"
     )
-    parser.add_argument("--n", type=int, default=1, help="samples per problem")
-    parser.add_argument("--temperature", type=float, default=0.0, help="0 = greedy")
-    parser.add_argument("--top-p", type=float, default=1.0)
-    parser.add_argument("--max-new-tokens", type=int, default=2048)
+    parser.add_argument("--n", type=positive_int, default=1, help="samples per problem")
+    parser.add_argument("--temperature", type=non_negative_float, default=0.0, help="0 = greedy")
+    parser.add_argument("--top-p", type=probability, default=1.0)
+    parser.add_argument("--max-new-tokens", type=positive_int, default=DEFAULT_MAX_NEW_TOKENS)
     parser.add_argument(
         "--data-files", nargs="*", default=[], metavar="NAME=PATH", help="local copies of benchmarks"
     )
-    parser.add_argument("--limit", type=int, default=None, help="first N problems of each benchmark")
+    parser.add_argument("--limit", type=positive_int, default=None, help="first N problems of each benchmark")
     parser.add_argument("--out", default=None, help="output folder (default outputs/eval/<model>)")
     parser.add_argument("--backend", default="transformers", choices=["transformers", "vllm"])
     parser.add_argument(
-        "--batch-size", type=int, default=None, help="prompts per generation batch (default: 32 CPU, 64 GPU)"
+        "--batch-size", type=positive_int, default=None, help="prompts per generation batch (default: 32 CPU, 64 GPU)"
     )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
-        "--levels", default=None, help="comma-separated difficulty levels to keep (arithmetic 1-4, MATH 1-5)"
+        "--levels", type=int_list, default=None, help="comma-separated difficulty levels to keep (arithmetic 1-4, MATH 1-5)"
     )
     args = parser.parse_args(argv)
     logging.basicConfig(
@@ -333,7 +363,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         results = evaluate(
             args.model,
-            [b.strip() for b in args.benchmarks.split(",") if b.strip()],
+            args.benchmarks,
             template=args.template,
             n=args.n,
             temperature=args.temperature,
@@ -345,16 +375,13 @@ def main(argv: list[str] | None = None) -> int:
             backend=args.backend,
             batch_size=args.batch_size,
             seed=args.seed,
-            levels=[int(v) for v in args.levels.split(",")] if args.levels else None,
+            levels=args.levels,
         )
-    except (EvalError, data.DataError, KeyError) as error:
-        message = error.args[0] if isinstance(error, KeyError) else str(error)
-        print(f"error: {message}", file=sys.stderr)
+    except (EvalError, data.DataError, FileError) as error:
+        message = str(error)
         if "Hub" in message:
-            print(
-                "Pass local copies: --data-files gsm8k=path/to/test.jsonl --model path/to/model, or run `make demo`.",
-                file=sys.stderr,
-            )
+            message += " Pass local copies: --data-files gsm8k=path/to/test.jsonl --model path/to/model, or run `make demo`."
+        print(f"error: {message}", file=sys.stderr)
         return 2
     out = Path(args.out) if args.out else default_out_dir(args.model)
     print((out / "results.md").read_text())

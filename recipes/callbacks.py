@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import signal
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -12,39 +11,6 @@ from typing import Any
 from transformers import TrainerCallback
 
 logger = logging.getLogger(__name__)
-
-
-class CheckpointOnSignal(TrainerCallback):
-    """Ctrl-C or SIGTERM: finish the current step, write a checkpoint, and stop (a second Ctrl-C kills)."""
-
-    def __init__(self) -> None:
-        self.received: int | None = None
-        self._previous: dict[int, Any] = {}
-
-    def install(self) -> None:
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            try:
-                self._previous[signum] = signal.signal(signum, self._handle)
-            except ValueError:  # not the main thread: leave signals alone
-                pass
-
-    def uninstall(self) -> None:
-        for signum, handler in self._previous.items():
-            signal.signal(signum, handler)
-
-    def _handle(self, signum: int, frame: Any) -> None:
-        if self.received is not None and signum == signal.SIGINT:
-            raise KeyboardInterrupt
-        self.received = signum
-        logger.warning(
-            "received %s: saving a checkpoint after this step, then stopping", signal.Signals(signum).name
-        )
-
-    def on_step_end(self, args, state, control, **kwargs):
-        if self.received is not None:
-            control.should_save = True
-            control.should_training_stop = True
-        return control
 
 
 class CollapseGuard(TrainerCallback):
@@ -103,8 +69,8 @@ class CompletionRecorder:
     and the last one writes the rows (at most ``per_step`` of them per step, whole groups first).
     """
 
-    def __init__(self, path: Path, per_step: int = 16):
-        self.path, self.per_step = path, per_step
+    def __init__(self, path: Path | None, per_step: int = 16):
+        self.path, self.per_step = path, per_step  # path None: score only (ranks other than the first)
         self.scores: dict[str, list] = {}
 
     def wrap(self, reward_functions: list[Callable]) -> list[Callable]:
@@ -117,7 +83,7 @@ class CompletionRecorder:
         def reward(prompts=None, completions=None, **kwargs):
             scores = func(prompts=prompts, completions=completions, **kwargs)
             self.scores[func.__name__] = scores
-            if is_last and self.per_step > 0:
+            if is_last and self.per_step > 0 and self.path is not None:
                 try:
                     self._write(prompts, completions, kwargs)
                 except Exception:  # noqa: BLE001 - logging must never break training

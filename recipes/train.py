@@ -1,38 +1,67 @@
 """Run a recipe: ``python -m recipes.train recipes/<recipe>.yaml [section.key=value ...] [--dry-run]``.
 
-The GRPO loop is TRL's ``GRPOTrainer``; this file turns a recipe into a correct, reproducible run:
-validate everything first, pick the precision from the hardware, record what is needed to rerun the
-experiment, resume from the last checkpoint when rerun, checkpoint on Ctrl-C / SIGTERM, and leave
-sampled completions and a reward curve behind.
+The GRPO loop is TRL's ``GRPOTrainer``; this file turns a recipe into a correct, reproducible run: check
+everything before a model loads (``--dry-run`` stops there and prints the resolved run), pick the
+precision from the hardware, record what is needed to rerun the experiment, resume from the last complete
+checkpoint when rerun, and stop cleanly when told.
+
+Exit codes: 0 finished; 2 a bad input (one line says which and how to fix it); 130 / 143 stopped by
+Ctrl-C / SIGTERM (after saving a checkpoint when the current step finished within ``--grace`` seconds).
 """
 
 from __future__ import annotations
 
-import argparse
+import dataclasses
 import importlib.metadata
+import inspect
 import json
 import logging
 import os
+import signal
 import subprocess
 import sys
+import threading
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+import data
 import rewards
-from recipes.config import RecipeError, grpo_fields, load_recipe, resolve_reward_function, validate
+from data.files import FileError, read_jsonl, repair_jsonl, write_atomic, write_json
+from recipes.config import (
+    Recipe,
+    RecipeError,
+    grpo_fields,
+    list_keys,
+    load_recipe,
+    parse_recipe,
+    resolve_reward_function,
+)
 
 logger = logging.getLogger("recipes.train")
 
 PACKAGES = ("torch", "trl", "transformers", "datasets", "accelerate", "peft", "math-verify")
+DEFAULT_GRACE_S = 600.0
 
 
-# --- pieces that load nothing heavy (also used by --dry-run) -------------------------------------
+class Interrupted(Exception):
+    """A stop signal arrived before training started; the run exits at once with 128 + signal."""
+
+    def __init__(self, signum: int):
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
+# --- resolving a recipe (loads nothing heavy; shared by --dry-run and the run) -------------------------
 
 
 def num_processes() -> int:
     return int(os.environ.get("WORLD_SIZE", "1"))
+
+
+def is_main_process() -> bool:
+    return int(os.environ.get("RANK", "0")) == 0
 
 
 def has_gpu() -> bool:
@@ -41,100 +70,196 @@ def has_gpu() -> bool:
     return torch.cuda.is_available()
 
 
-def trainer_arguments(recipe: dict[str, Any]) -> dict[str, Any]:
-    """GRPOConfig keyword arguments: the recipe's trainer section plus what the hardware decides."""
-    args = dict(recipe["trainer"])
-    args.setdefault("output_dir", recipe.get("output_dir") or "outputs/run")
-    args.setdefault("seed", recipe["seed"])
-    args["reward_weights"] = [float(entry.get("weight", 1.0)) for entry in recipe["rewards"]]
+def grpo_arguments(recipe: Recipe, recipe_path: str) -> tuple[dict[str, Any], dict[str, str]]:
+    """GRPOConfig keyword arguments: the trainer section, plus what the runner decides (returned
+    separately, key -> why, so that the dry run can show it)."""
+    args = dict(recipe.trainer)
+    injected: dict[str, str] = {}
+
+    def inject(key: str, value: Any, why: str, override: bool = False) -> None:
+        if override or key not in args:
+            args[key] = value
+            injected[key] = why
+
+    inject("output_dir", recipe.output_dir or f"outputs/{Path(recipe_path).stem}", "the recipe's output_dir", True)
+    inject("seed", recipe.seed, "the recipe's seed", True)
+    inject("reward_weights", [entry.weight for entry in recipe.rewards], "the rewards' weights", True)
     gpu = has_gpu()
     if not gpu:
         # TRL's bf16 default fails without a GPU; use_cpu also gives real multi-process CPU runs (gloo).
-        args.setdefault("use_cpu", True)
-        args.setdefault("bf16", False)
+        inject("use_cpu", True, "no GPU")
+        inject("bf16", False, "no GPU")
     else:
         import torch
 
-        args.setdefault("bf16", torch.cuda.is_bf16_supported())
-    if args.get("use_vllm") == "auto":  # vLLM generation when it is installed and a GPU is present
+        inject("bf16", torch.cuda.is_bf16_supported(), "what the GPU supports")
+    if args.get("use_vllm") == "auto":
         import importlib.util
 
-        args["use_vllm"] = gpu and importlib.util.find_spec("vllm") is not None
-    args.setdefault("report_to", ["tensorboard"])
-    args.setdefault("logging_steps", 1)
-    return args
+        inject("use_vllm", gpu and importlib.util.find_spec("vllm") is not None, "use_vllm: auto", True)
+    inject("report_to", ["tensorboard"], "runner default")
+    inject("logging_steps", 1, "runner default")
+    inject("run_name", Path(str(args["output_dir"])).name, "the output folder's name")
+    return args, injected
 
 
-def reward_functions(recipe: dict[str, Any]) -> list:
-    """The recipe's rewards, parameters bound; format rewards default to the template's answer format."""
-    from data.templates import get_template
+def build_grpo_config(recipe: Recipe, recipe_path: str):
+    """The real ``trl.GRPOConfig``, so that TRL's own checks run before anything loads."""
+    from trl import GRPOConfig
 
-    template = recipe["data"].get("template")
+    args, injected = grpo_arguments(recipe, recipe_path)
+    try:
+        config = GRPOConfig(**args)
+    except (TypeError, ValueError) as error:
+        message = " ".join(str(error).split())
+        raise RecipeError(f"trl.GRPOConfig rejected the trainer section: {message}") from None
+    return config, injected
+
+
+def bound_reward_params(recipe: Recipe) -> list[dict[str, Any]]:
+    """Each reward's parameters as they will be bound: the recipe's, the template's, then the defaults."""
+    template = recipe.data.template
+    resolved = []
+    for entry in recipe.rewards:
+        params = dict(entry.params)
+        if ":" not in entry.name:
+            allowed = rewards.reward_parameters(entry.name)
+            if entry.name in ("format", "tag_count") and template is not None:
+                for key, value in data.get_template(template).reward_params.items():
+                    if key in allowed:
+                        params.setdefault(key, value)
+            signature = inspect.signature(rewards.REGISTRY[entry.name])
+            for key in allowed:
+                default = signature.parameters[key].default
+                if default is not inspect.Parameter.empty:
+                    params.setdefault(key, default)
+        resolved.append(params)
+    return resolved
+
+
+def reward_functions(recipe: Recipe) -> list:
+    """The recipe's rewards with parameters bound, each tried once on a sample completion, so that a
+    parameter of the wrong type fails now, not after the model loaded."""
     functions = []
-    for entry in recipe["rewards"]:
-        name, params = entry["name"], dict(entry.get("params") or {})
-        if ":" in name:
-            function = resolve_reward_function(name)
-            functions.append(function)
-            continue
-        if name in ("format", "tag_count") and template is not None:
-            for key, value in get_template(template).reward_params.items():
-                if key in rewards.reward_parameters(name):
-                    params.setdefault(key, value)
-        functions.append(rewards.get(name, **params))
+    for i, (entry, params) in enumerate(zip(recipe.rewards, bound_reward_params(recipe), strict=True)):
+        if ":" in entry.name:
+            function = resolve_reward_function(entry.name)
+            if params:
+                import functools
+
+                bound = functools.partial(function, **params)
+                functools.update_wrapper(bound, function)
+                function = bound
+        else:
+            function = rewards.get(entry.name, **params)
+        try:
+            scores = function(
+                prompts=["What is 1 + 1?"],
+                completions=["1 + 1 = 2\nThe answer is 2."],
+                completion_ids=[[1, 2, 3]],
+                answer=["2"],
+                trainer_state=None,
+            )
+            if not isinstance(scores, list) or len(scores) != 1:
+                raise TypeError(f"it must return a list with one score per completion, returned {scores!r}")
+        except Exception as error:  # noqa: BLE001 - any failure here is a recipe problem
+            raise RecipeError(
+                f"rewards[{i}] ({entry.name}) fails on a sample completion with params {params}: "
+                f"{type(error).__name__}: {error}"
+            ) from None
+        functions.append(function)
     return functions
 
 
-def data_arguments(section: dict[str, Any], seed: int) -> dict[str, Any]:
-    args = {key: value for key, value in section.items() if key not in ("name", "eval")}
-    args.setdefault("seed", seed)
+def resolve(recipe_path: str, overrides: list[str]) -> tuple[Recipe, Any, dict[str, str]]:
+    """Check the recipe and build its GRPOConfig and rewards (cheap: no model is loaded)."""
+    recipe = parse_recipe(load_recipe(recipe_path, overrides), num_processes=num_processes())
+    config, injected = build_grpo_config(recipe, recipe_path)
+    reward_functions(recipe)
+    prompts_per_step = config.generation_batch_size // config.num_generations
+    if prompts_per_step < 1:
+        raise RecipeError(
+            f"a generation batch of {config.generation_batch_size} completions holds no whole group of "
+            f"{config.num_generations}; raise per_device_train_batch_size or lower num_generations"
+        )
+    return recipe, config, injected
+
+
+# --- data -------------------------------------------------------------------------------------------------
+
+
+def _load_arguments(source: Any, seed: int) -> dict[str, Any]:
+    args = {key: value for key, value in dataclasses.asdict(source).items() if value is not None}
+    args["name_or_path"] = args.pop("name")
+    args["seed"] = seed
     return args
 
 
-def resolve(recipe_path: str, overrides: list[str]) -> tuple[dict[str, Any], Any]:
-    """Validate the recipe and build its GRPOConfig (cheap: no model or data is loaded)."""
-    recipe = validate(load_recipe(recipe_path, overrides), num_processes=num_processes())
-    from trl import GRPOConfig
+def load_training_data(recipe: Recipe):
+    """The training set: every source, the template, decontaminated against the eval benchmarks."""
+    sources = [_load_arguments(source, recipe.seed) for source in recipe.data.source_list()]
+    dataset = data.load_mixture(sources, template=recipe.data.template)
+    if recipe.data.decontaminate and recipe.eval is not None:
+        held_out = {}
+        for name in recipe.eval.benchmarks:
+            try:
+                held_out[name] = data.load(name, split="test", data_files=recipe.eval.data_files.get(name))
+            except data.DataError as error:
+                logger.warning("could not check training data against %s (%s); not decontaminated", name, error)
+        dataset, report = data.overlap(dataset, held_out)
+        logger.info("decontamination against %s: %s training problems removed", ", ".join(held_out), report)
+    return dataset
 
-    try:
-        config = GRPOConfig(**trainer_arguments(recipe))
-    except (TypeError, ValueError) as error:
-        raise RecipeError(f"trl.GRPOConfig rejected the trainer section: {error}") from error
-    reward_functions(recipe)  # binds parameters: fails now, not after the model loaded
-    return recipe, config
+
+def prompt_tokens(tokenizer: Any, prompt: Any, limit: int) -> int:
+    """Tokens in a prompt as the model sees it, counted exactly up to ``limit``: a megabyte-long prompt is
+    known to be too long after tokenizing a prefix, not all of it."""
+    from eval.generate import render_prompt
+
+    text = render_prompt(tokenizer, prompt)
+    prefix = text[: limit * 16]
+    count = len(tokenizer(prefix, add_special_tokens=False)["input_ids"])
+    if count > limit or len(prefix) == len(text):
+        return count
+    return len(tokenizer(text, add_special_tokens=False)["input_ids"])
 
 
-# --- the run --------------------------------------------------------------------------------------
-
-
-def run_info(recipe: dict[str, Any], argv: list[str]) -> dict[str, Any]:
-    """What is needed to rerun this experiment: versions, commit, seed, command."""
-    versions = {}
-    for package in PACKAGES:
-        try:
-            versions[package] = importlib.metadata.version(package)
-        except importlib.metadata.PackageNotFoundError:
-            versions[package] = None
-    root = Path(__file__).resolve().parents[1]
-    try:
-        commit = subprocess.run(
-            ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, check=True
-        ).stdout.strip()
-        dirty = bool(
-            subprocess.run(
-                ["git", "status", "--porcelain"], cwd=root, capture_output=True, text=True
-            ).stdout.strip()
+def drop_long_prompts(dataset, tokenizer: Any, recipe: Recipe):
+    limit = recipe.data.max_prompt_tokens
+    if "prompt" not in dataset.column_names:
+        raise RecipeError("data.template is required: it turns each question into the prompt GRPO samples from")
+    too_long = [i for i, prompt in enumerate(dataset["prompt"]) if prompt_tokens(tokenizer, prompt, limit) > limit]
+    if not too_long:
+        return dataset
+    if recipe.data.long_prompts == "fail":
+        raise RecipeError(
+            f"{len(too_long)} of {len(dataset)} prompts are longer than data.max_prompt_tokens={limit} "
+            f"(first: row {too_long[0]}, id {dataset[too_long[0]]['id']}); raise the limit or set data.long_prompts=drop"
         )
-    except (OSError, subprocess.CalledProcessError):
-        commit, dirty = None, None
-    return {
-        "command": argv,
-        "seed": recipe["seed"],
-        "git_commit": commit,
-        "git_dirty": dirty,
-        "versions": versions,
-        "python": sys.version.split()[0],
-    }
+    logger.warning(
+        "dropped %d of %d prompts longer than data.max_prompt_tokens=%d (ids %s%s)",
+        len(too_long),
+        len(dataset),
+        limit,
+        [dataset[i]["id"] for i in too_long[:5]],
+        "..." if len(too_long) > 5 else "",
+    )
+    dropped = set(too_long)
+    return dataset.select([i for i in range(len(dataset)) if i not in dropped])
+
+
+def require_enough_rows(dataset, config: Any, where: str) -> None:
+    """A run that can't make one step fails here, naming the count, instead of 'finishing' untrained."""
+    needed = config.generation_batch_size // config.num_generations
+    if len(dataset) < needed:
+        raise RecipeError(
+            f"{where}: {len(dataset)} usable training problems, but one step samples {needed} distinct prompts "
+            f"({config.generation_batch_size} completions / num_generations {config.num_generations}); add data "
+            "or lower per_device_train_batch_size"
+        )
+
+
+# --- models ----------------------------------------------------------------------------------------------
 
 
 def require_model_available(name: str) -> None:
@@ -144,55 +269,67 @@ def require_model_available(name: str) -> None:
     if name != "tiny" and not model_available(name):
         raise RecipeError(
             f"model {name!r} is not a local folder, the Hugging Face Hub can't be reached, and it is not in the "
-            "local cache. Pass a local copy: model.name_or_path=/path/to/model."
+            "local cache. Pass a local copy: model.name_or_path=/path/to/model. No network at all? `make demo` "
+            "trains a model that ships with this repository, offline."
         )
 
 
-def load_model(section: dict[str, Any], output_dir: Path, seed: int):
-    """(model, tokenizer) for ``model.name_or_path``; fails fast with a useful message when offline."""
+def load_model(recipe: Recipe, output_dir: Path):
+    """(model, tokenizer) for ``model.name_or_path``."""
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    name = str(section["name_or_path"])
+    section = recipe.model
+    name = section.name_or_path
     if name == "tiny":
         # Built in memory on every rank from the same seed (identical weights, no file race); the main
         # process keeps a copy of the initial weights for comparison.
         from recipes.tiny_model import build_tiny_model
 
-        model, tokenizer = build_tiny_model(seed=seed)
-        if int(os.environ.get("RANK", "0")) == 0 and not (output_dir / "tiny-model-init").exists():
+        model, tokenizer = build_tiny_model(seed=recipe.seed)
+        if is_main_process() and not (output_dir / "tiny-model-init").exists():
             model.save_pretrained(output_dir / "tiny-model-init")
             tokenizer.save_pretrained(output_dir / "tiny-model-init")
         return model, tokenizer
-    require_model_available(name)
-    dtype = section.get("dtype", "auto")
+    dtype = section.dtype
     if dtype == "auto":
         dtype = torch.bfloat16 if has_gpu() and torch.cuda.is_bf16_supported() else torch.float32
     else:
         dtype = getattr(torch, dtype)
-    kwargs = {"dtype": dtype}
-    if section.get("attn_implementation"):
-        kwargs["attn_implementation"] = section["attn_implementation"]
+    kwargs: dict[str, Any] = {"dtype": dtype}
+    if section.attn_implementation:
+        kwargs["attn_implementation"] = section.attn_implementation
     model = AutoModelForCausalLM.from_pretrained(name, **kwargs)
-    tokenizer = AutoTokenizer.from_pretrained(name)
-    if tokenizer.pad_token is None:
-        tokenizer.pad_token = tokenizer.eos_token
-    if section.get("freeze_embeddings"):
+    tokenizer = load_tokenizer(name)
+    if section.freeze_embeddings:
         model.get_input_embeddings().requires_grad_(False)
     return model, tokenizer
 
 
-def peft_config(section: dict[str, Any]):
-    lora = section.get("lora")
-    if not lora:
+def load_tokenizer(name: str):
+    from transformers import AutoTokenizer
+
+    if name == "tiny":
+        from recipes.tiny_model import build_tokenizer
+
+        return build_tokenizer()
+    tokenizer = AutoTokenizer.from_pretrained(name)
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    return tokenizer
+
+
+def peft_config(recipe: Recipe):
+    lora = recipe.model.lora
+    if lora is None:
         return None
     from peft import LoraConfig
 
     return LoraConfig(
-        r=lora.get("r", 16),
-        lora_alpha=lora.get("alpha", 32),
-        lora_dropout=lora.get("dropout", 0.05),
-        target_modules=lora.get("target_modules", "all-linear"),
+        r=lora.r,
+        lora_alpha=lora.alpha,
+        lora_dropout=lora.dropout,
+        target_modules=lora.target_modules,
         task_type="CAUSAL_LM",
     )
 
@@ -208,68 +345,219 @@ def parameter_checksum(model) -> str:
     return digest.hexdigest()[:16]
 
 
-def last_checkpoint(output_dir: Path) -> str | None:
-    from transformers.trainer_utils import get_last_checkpoint
-
-    return get_last_checkpoint(str(output_dir)) if output_dir.is_dir() else None
+# --- checkpoints and run files ------------------------------------------------------------------------------
 
 
-def train(recipe_path: str, overrides: list[str] = (), argv: list[str] | None = None) -> dict[str, Any]:
+def last_complete_checkpoint(output_dir: Path) -> Path | None:
+    """The newest ``checkpoint-N`` whose ``trainer_state.json`` is whole. The Trainer writes that file
+    last, so a checkpoint cut off by a kill or a full disk lacks it (or holds half of it): it is skipped
+    with a warning, and the previous one is used."""
+    if not output_dir.is_dir():
+        return None
+    checkpoints = []
+    for path in output_dir.glob("checkpoint-*"):
+        suffix = path.name.removeprefix("checkpoint-")
+        if path.is_dir() and suffix.isdigit():
+            checkpoints.append((int(suffix), path))
+    for _, path in sorted(checkpoints, reverse=True):
+        state = path / "trainer_state.json"
+        try:
+            json.loads(state.read_text())
+            return path
+        except (OSError, ValueError):
+            logger.warning("%s is incomplete (no readable trainer_state.json); skipping it", path)
+    return None
+
+
+def trim_completions(path: Path, last_step: int) -> None:
+    """Completions logged after the checkpoint a run resumes from are redone: drop them, so each step
+    appears once (also a line torn by the kill)."""
+    if not path.exists():
+        return
+    repair_jsonl(path)
+    rows = read_jsonl(path, "delete it to start the log over")
+    kept = [row for row in rows if row.get("step", 0) <= last_step]
+    if len(kept) != len(rows):
+        write_atomic(path, "".join(json.dumps(row, default=str) + "\n" for row in kept))
+        logger.info("completions.jsonl: dropped %d rows logged after step %d", len(rows) - len(kept), last_step)
+
+
+def run_info(recipe: Recipe, argv: list[str]) -> dict[str, Any]:
+    """What is needed to rerun this experiment: versions, commit, seed, command."""
+    versions = {}
+    for package in PACKAGES:
+        try:
+            versions[package] = importlib.metadata.version(package)
+        except importlib.metadata.PackageNotFoundError:
+            versions[package] = None
+    root = Path(__file__).resolve().parents[1]
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, check=True
+        ).stdout.strip()
+        dirty = bool(
+            subprocess.run(["git", "status", "--porcelain"], cwd=root, capture_output=True, text=True).stdout.strip()
+        )
+    except (OSError, subprocess.CalledProcessError):
+        commit, dirty = None, None
+    return {
+        "command": argv,
+        "seed": recipe.seed,
+        "git_commit": commit,
+        "git_dirty": dirty,
+        "versions": versions,
+        "python": sys.version.split()[0],
+    }
+
+
+def recipe_as_dict(recipe: Recipe) -> dict[str, Any]:
+    return dataclasses.asdict(recipe)
+
+
+class _PlainDumper(yaml.SafeDumper):
+    def ignore_aliases(self, data: Any) -> bool:  # no &id001 anchors in what people read
+        return True
+
+
+def dump_yaml(value: Any) -> str:
+    return yaml.dump(value, Dumper=_PlainDumper, sort_keys=False, allow_unicode=True)
+
+
+# --- signals -------------------------------------------------------------------------------------------------
+
+
+class StopSignals:
+    """Ctrl-C / SIGTERM. Before training: stop at once. During training: the current step finishes and a
+    checkpoint is written, then the run exits with 128 + signal; a step that doesn't finish within
+    ``grace_s``, or a second signal, exits at once (the previous checkpoint stands)."""
+
+    def __init__(self, grace_s: float = DEFAULT_GRACE_S):
+        self.grace_s = grace_s
+        self.received: int | None = None
+        self.training = False
+        self._previous: dict[int, Any] = {}
+
+    def install(self) -> None:
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            try:
+                self._previous[signum] = signal.signal(signum, self._handle)
+            except ValueError:  # not the main thread: leave signals alone
+                pass
+
+    def uninstall(self) -> None:
+        for signum, handler in self._previous.items():
+            signal.signal(signum, handler)
+        self._previous = {}
+
+    def _handle(self, signum: int, frame: Any) -> None:
+        name = signal.Signals(signum).name
+        if self.received is not None:
+            logger.warning("second %s: exiting now, without a checkpoint", name)
+            _exit_now(128 + signum)
+        self.received = signum
+        if not self.training:
+            raise Interrupted(signum)
+        logger.warning(
+            "received %s: saving a checkpoint after this step, then stopping (a second signal exits at once)", name
+        )
+        timer = threading.Timer(self.grace_s, self._give_up, args=(signum,))
+        timer.daemon = True
+        timer.start()
+
+    def _give_up(self, signum: int) -> None:
+        logger.warning("the current step did not finish within %.0f s of the signal; exiting without a checkpoint", self.grace_s)
+        _exit_now(128 + signum)
+
+    def callback(self):
+        from transformers import TrainerCallback
+
+        signals = self
+
+        class CheckpointOnSignal(TrainerCallback):
+            def on_step_end(self, args, state, control, **kwargs):
+                if signals.received is not None:
+                    control.should_save = True
+                    control.should_training_stop = True
+                return control
+
+        return CheckpointOnSignal()
+
+
+def _exit_now(code: int) -> None:
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
+# --- the run -------------------------------------------------------------------------------------------------
+
+
+def train(
+    recipe_path: str,
+    overrides: list[str] = (),
+    argv: list[str] | None = None,
+    signals: StopSignals | None = None,
+) -> dict[str, Any]:
     """Run the recipe; returns a summary (output dir, steps, final metrics, guard verdict)."""
-    recipe, config = resolve(recipe_path, overrides)
-    from trl import GRPOTrainer
-
-    import data
-    from recipes.callbacks import CheckpointOnSignal, CollapseGuard, CompletionRecorder, plot_curves
-
+    recipe, config, _ = resolve(recipe_path, list(overrides))
     output_dir = Path(config.output_dir)
+    require_model_available(recipe.model.name_or_path)  # before minutes of data loading
+    tokenizer = load_tokenizer(recipe.model.name_or_path)
+    train_set = drop_long_prompts(load_training_data(recipe), tokenizer, recipe)
+    require_enough_rows(train_set, config, recipe_path)
+
     output_dir.mkdir(parents=True, exist_ok=True)
-    resume_from = last_checkpoint(output_dir)
-    main_process = int(os.environ.get("RANK", "0")) == 0
+    resume_from = last_complete_checkpoint(output_dir)
+    main_process = is_main_process()
     if main_process:
         saved = output_dir / "recipe.yaml"
-        if resume_from and saved.exists() and yaml.safe_load(saved.read_text()) != recipe:
-            logger.warning(
-                "%s holds a run of a different recipe; resuming it with the new settings", output_dir
-            )
-        saved.write_text(yaml.safe_dump(recipe, sort_keys=False))
-        (output_dir / "run_info.json").write_text(json.dumps(run_info(recipe, argv or sys.argv), indent=2))
+        resolved = recipe_as_dict(recipe)
+        if resume_from and saved.exists():
+            try:
+                previous = yaml.safe_load(saved.read_text())
+            except yaml.YAMLError:
+                previous = None
+            if previous != resolved:
+                logger.warning("%s holds a run of a different recipe; resuming it with the new settings", output_dir)
+        write_atomic(saved, dump_yaml(resolved))
+        write_json(output_dir / "run_info.json", run_info(recipe, argv or sys.argv))
+        if resume_from:
+            state = json.loads((resume_from / "trainer_state.json").read_text())
+            trim_completions(output_dir / "completions.jsonl", int(state.get("global_step", 0)))
+        else:
+            (output_dir / "completions.jsonl").unlink(missing_ok=True)
 
-    require_model_available(str(recipe["model"]["name_or_path"]))  # before minutes of data loading
-    train_set = data.load(recipe["data"]["name"], **data_arguments(recipe["data"], recipe["seed"]))
-    eval_section = recipe["data"].get("eval")
-    eval_set = None
-    if eval_section:
-        merged = {"template": recipe["data"].get("template"), **eval_section}
-        eval_set = data.load(merged["name"], **data_arguments(merged, recipe["seed"]))
-    model, tokenizer = load_model(recipe["model"], output_dir, recipe["seed"])
+    from trl import GRPOTrainer
 
-    recorder = CompletionRecorder(output_dir / "completions.jsonl")
-    signals = CheckpointOnSignal()
-    callbacks = [signals]
+    from recipes.callbacks import CollapseGuard, CompletionRecorder, plot_curves
+
+    model, tokenizer = load_model(recipe, output_dir)
+    recorder = CompletionRecorder(output_dir / "completions.jsonl" if main_process else None)
+    signals = signals or StopSignals()
+    callbacks = [signals.callback()]
     guard = None
-    if recipe.get("guard"):
-        guard = CollapseGuard(**recipe["guard"])
+    if recipe.guard is not None:
+        guard = CollapseGuard(**dataclasses.asdict(recipe.guard))
         callbacks.append(guard)
     trainer = GRPOTrainer(
         model=model,
         reward_funcs=recorder.wrap(reward_functions(recipe)),
         args=config,
         train_dataset=train_set,
-        eval_dataset=eval_set,
         processing_class=tokenizer,
-        peft_config=peft_config(recipe["model"]),
+        peft_config=peft_config(recipe),
         callbacks=callbacks,
     )
     if resume_from:
         logger.info("resuming from %s", resume_from)
-    signals.install()
+    signals.training = True
     try:
-        trainer.train(resume_from_checkpoint=resume_from)
+        trainer.train(resume_from_checkpoint=str(resume_from) if resume_from else None)
     finally:
-        signals.uninstall()
+        signals.training = False
     interrupted = signals.received is not None
-    if not interrupted:
+    trained = trainer.state.global_step > 0
+    if not interrupted and trained:
         trainer.save_model(str(output_dir / "final"))
         if main_process:
             tokenizer.save_pretrained(str(output_dir / "final"))
@@ -278,51 +566,114 @@ def train(recipe_path: str, overrides: list[str] = (), argv: list[str] | None = 
         "output_dir": str(output_dir),
         "parameter_checksum": parameter_checksum(trainer.model),
         "global_step": trainer.state.global_step,
-        "resumed_from": resume_from,
-        "interrupted": interrupted,
+        "resumed_from": str(resume_from) if resume_from else None,
+        "interrupted": signal.Signals(signals.received).name if interrupted else None,
         "guard": guard.tripped if guard else None,
-        "final_model": None if interrupted else str(output_dir / "final"),
+        "final_model": str(output_dir / "final") if not interrupted and trained else None,
         "curves": str(curves) if curves else None,
         "last_log": next((e for e in reversed(trainer.state.log_history) if "reward" in e), {}),
     }
     rank = int(os.environ.get("RANK", "0"))
-    summary_name = "summary.json" if num_processes() == 1 else f"summary-rank{rank}.json"
-    (output_dir / summary_name).write_text(json.dumps(summary, indent=2, default=str))
-    if recipe.get("eval") and not interrupted and main_process:
-        evaluate_final(recipe, output_dir / "final")
+    write_json(output_dir / ("summary.json" if num_processes() == 1 else f"summary-rank{rank}.json"), summary)
+    if not trained and not interrupted:
+        raise RecipeError(f"the run made no training step (global_step 0); nothing was saved as {output_dir / 'final'}")
+    if recipe.eval is not None and summary["final_model"] and main_process:
+        summary["eval"] = evaluate_final(recipe, output_dir / "final")
     return summary
 
 
-def evaluate_final(recipe: dict[str, Any], model_path: Path) -> None:
-    """Score the final checkpoint on the recipe's benchmarks through the eval package."""
-    try:
-        from eval.run import evaluate_from_recipe
-    except ImportError:
-        logger.warning("the eval package is not available; skipping the recipe's eval section")
-        return
-    evaluate_from_recipe(recipe, model_path)
+def evaluate_final(recipe: Recipe, model_path: Path) -> dict[str, Any]:
+    """Score the final checkpoint on the recipe's benchmarks with ``python -m eval``'s code."""
+    from eval.run import evaluate
+
+    section = recipe.eval
+    return evaluate(
+        str(model_path),
+        section.benchmarks,
+        template=section.template or recipe.data.template or "qwen_math_cot",
+        n=section.n,
+        temperature=section.temperature,
+        top_p=section.top_p,
+        max_new_tokens=section.max_new_tokens,
+        limit=section.limit,
+        data_files=section.data_files,
+        levels=section.levels,
+        out=model_path.parent / "eval",
+        seed=recipe.seed,
+    )
 
 
-class _PlainDumper(yaml.SafeDumper):
-    def ignore_aliases(self, data: Any) -> bool:  # no &id001 anchors in what people read
-        return True
+# --- the dry run -------------------------------------------------------------------------------------------
+
+
+def describe_data(recipe: Recipe) -> dict[str, Any]:
+    """What the data section resolves to; local sources are loaded (no model needed) and counted."""
+    described: dict[str, Any] = {"sources": []}
+    for source in recipe.data.source_list():
+        local = source.name == "arithmetic" or source.data_files is not None or Path(source.name).exists()
+        entry = {key: value for key, value in dataclasses.asdict(source).items() if value is not None}
+        if local:
+            dataset = data.load(**_load_arguments(source, recipe.seed))
+            entry["rows"] = len(dataset)
+            if "level" in dataset.column_names:
+                entry["rows_per_level"] = {str(k): list(dataset["level"]).count(k) for k in sorted(set(dataset["level"]) - {None})}
+        else:
+            entry["rows"] = "from the Hugging Face Hub (counted when the run loads it)"
+        described["sources"].append(entry)
+    described["template"] = recipe.data.template
+    described["prompts"] = f"longer than {recipe.data.max_prompt_tokens} tokens: {recipe.data.long_prompts}"
+    if recipe.data.decontaminate and recipe.eval is not None:
+        described["decontaminated_against"] = recipe.eval.benchmarks
+    return described
+
+
+def describe_batches(config: Any) -> dict[str, Any]:
+    """The arithmetic of one rollout: prompts, completions, optimizer updates."""
+    processes = num_processes()
+    per_update = config.per_device_train_batch_size * processes * config.gradient_accumulation_steps
+    generation = config.generation_batch_size
+    updates = (config.steps_per_generation // config.gradient_accumulation_steps) * config.num_iterations
+    return {
+        "processes": processes,
+        "rollout": f"{generation // config.num_generations} prompts x {config.num_generations} completions = {generation} completions",
+        "optimizer update": f"{per_update} completions ({config.per_device_train_batch_size} per device x {processes} x {config.gradient_accumulation_steps} accumulation)",
+        "updates per rollout": f"{updates} (steps_per_generation {config.steps_per_generation} / accumulation {config.gradient_accumulation_steps} x num_iterations {config.num_iterations})",
+    }
+
+
+def describe_config(recipe: Recipe, config: Any, injected: dict[str, str]) -> dict[str, Any]:
+    fields = grpo_fields()
+
+    def plain(value: Any) -> Any:
+        value = getattr(value, "value", value)
+        return value if isinstance(value, (int, float, str, bool, list, dict, type(None))) else str(value)
+
+    from_recipe = {key: plain(getattr(config, key)) for key in recipe.trainer}
+    from_runner = {f"{key} ({why})": plain(getattr(config, key)) for key, why in injected.items()}
+    defaults = {
+        key: plain(getattr(config, key))
+        for key in sorted(fields)
+        if key not in recipe.trainer and key not in injected and not key.startswith(("hub_", "push_to_hub"))
+    }
+    return {"set by the recipe": from_recipe, "set by the runner": from_runner, "TRL 1.16 defaults": defaults}
 
 
 def dry_run(recipe_path: str, overrides: list[str]) -> None:
-    recipe, config = resolve(recipe_path, overrides)
-    fields = grpo_fields()
-    changed = {
-        k: getattr(getattr(config, k), "value", getattr(config, k))
-        for k in sorted(recipe["trainer"])
-        if k in fields
+    recipe, config, injected = resolve(recipe_path, overrides)
+    rewards_described = [
+        {"name": entry.name, "weight": entry.weight, "params": params}
+        for entry, params in zip(recipe.rewards, bound_reward_params(recipe), strict=True)
+    ]
+    resolved = {
+        "model": dataclasses.asdict(recipe.model),
+        "data": describe_data(recipe),
+        "rewards": rewards_described,
+        "batches": describe_batches(config),
+        "eval": dataclasses.asdict(recipe.eval) if recipe.eval else None,
+        "guard": dataclasses.asdict(recipe.guard) if recipe.guard else None,
+        "GRPOConfig": describe_config(recipe, config, injected),
     }
-    print(
-        yaml.dump(
-            {"recipe": recipe, "GRPOConfig (set by the recipe)": changed},
-            Dumper=_PlainDumper,
-            sort_keys=False,
-        )
-    )
+    print(dump_yaml(resolved))
     print(
         f"ok: {recipe_path} is valid (on {num_processes()} process(es): {config.generation_batch_size} completions "
         f"per generation batch = {config.generation_batch_size // config.num_generations} prompts x "
@@ -330,35 +681,59 @@ def dry_run(recipe_path: str, overrides: list[str]) -> None:
     )
 
 
+# --- command line ----------------------------------------------------------------------------------------------
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m recipes.train", description=__doc__.splitlines()[0])
-    parser.add_argument("recipe", help="a YAML recipe, e.g. recipes/smoke.yaml")
+    from data.cli import ArgumentParser, non_negative_float
+
+    parser = ArgumentParser(
+        prog="python -m recipes.train",
+        description=__doc__.split("\n\n")[0],
+        epilog="Every recipe key, with its help: python -m recipes.train --list-keys",
+    )
+    parser.add_argument("recipe", nargs="?", help="a YAML recipe, e.g. recipes/smoke.yaml")
     parser.add_argument("overrides", nargs="*", help="section.key=value entries that override the recipe")
+    parser.add_argument("--dry-run", action="store_true", help="check everything and print the resolved run; load no model")
+    parser.add_argument("--list-keys", action="store_true", help="print every recipe key with its type, default and help")
     parser.add_argument(
-        "--dry-run", action="store_true", help="resolve and validate everything, load nothing heavy"
+        "--grace",
+        type=non_negative_float,
+        default=DEFAULT_GRACE_S,
+        metavar="SECONDS",
+        help=f"after Ctrl-C / SIGTERM, how long the current step may take to finish and checkpoint (default {DEFAULT_GRACE_S:.0f})",
     )
     args = parser.parse_args(argv)
+    if args.list_keys:
+        print(list_keys())
+        return 0
+    if args.recipe is None:
+        parser.error("give a recipe, e.g. python -m recipes.train recipes/smoke.yaml (or --list-keys)")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    signals = StopSignals(grace_s=args.grace)
+    signals.install()
     try:
         if args.dry_run:
             dry_run(args.recipe, args.overrides)
-        else:
-            summary = train(args.recipe, args.overrides, argv=sys.argv)
-            print(json.dumps(summary, indent=2, default=str))
-    except Exception as error:
-        from data import DataError
-
-        if not isinstance(error, (RecipeError, DataError)):
-            raise
-        print(f"error: {error}", file=sys.stderr)
-        if "Hub" in str(error):
-            print(
-                "In a recipe, point at local copies with overrides: data.data_files=path/to/train.jsonl "
-                "model.name_or_path=path/to/model.\nNo network at all? `make demo` trains a real model that "
-                "ships with this repository, offline.",
-                file=sys.stderr,
-            )
+            return 0
+        summary = train(args.recipe, args.overrides, argv=sys.argv, signals=signals)
+    except Interrupted as stop:
+        print(f"stopped by {stop} before training started; nothing was written", file=sys.stderr)
+        return 128 + stop.signum
+    except (RecipeError, data.DataError, FileError) as error:
+        lines = str(error).splitlines() or [type(error).__name__]
+        for line in lines:
+            print(f"error: {line}", file=sys.stderr)
         return 2
+    finally:
+        signals.uninstall()
+    print(json.dumps(summary, indent=2, default=str))
+    if summary["interrupted"]:
+        print(
+            f"stopped by {summary['interrupted']} at step {summary['global_step']}; rerun the same command to resume",
+            file=sys.stderr,
+        )
+        return 128 + signal.Signals[summary["interrupted"]].value
     return 0
 
 
