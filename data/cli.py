@@ -62,7 +62,9 @@ def int_list(text: str) -> list[int]:
     try:
         values = [int(part) for part in text.split(",") if part.strip()]
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected comma-separated whole numbers (e.g. 1,2), got {text!r}") from None
+        raise argparse.ArgumentTypeError(
+            f"expected comma-separated whole numbers (e.g. 1,2), got {text!r}"
+        ) from None
     if not values:
         raise argparse.ArgumentTypeError("give at least one level, e.g. 1,2")
     return values

@@ -58,7 +58,9 @@ def read_json(path: str | os.PathLike, fix: str) -> Any:
     except UnicodeDecodeError as error:
         raise FileError(f"{path} is not UTF-8 text (byte {error.start}); {fix}") from None
     except json.JSONDecodeError as error:
-        raise FileError(f"{path} is corrupt (line {error.lineno}, column {error.colno}: {error.msg}); {fix}") from None
+        raise FileError(
+            f"{path} is corrupt (line {error.lineno}, column {error.colno}: {error.msg}); {fix}"
+        ) from None
     except RecursionError:
         raise FileError(f"{path} is nested too deeply to be a results file; {fix}") from None
 

@@ -38,7 +38,11 @@ def model_problem(name: str) -> str | None:
         if not path.is_dir() or not (path / "config.json").exists():
             return f"{name!r} exists but is not a model folder (it has no config.json)"
         return None
-    if name.startswith(("/", "./", "../", "~")) or name.endswith("/") or not re.fullmatch(r"[\w.-]+(/[\w.-]+)?", name):
+    if (
+        name.startswith(("/", "./", "../", "~"))
+        or name.endswith("/")
+        or not re.fullmatch(r"[\w.-]+(/[\w.-]+)?", name)
+    ):
         return f"{name!r} is not a local folder (no such path) and not a hub id (owner/name)"
     return None
 

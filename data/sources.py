@@ -161,7 +161,9 @@ def check_levels(name_or_path: str, levels: Any) -> None:
             f"{name_or_path} has no difficulty levels; remove levels (sources with levels: math, math500, arithmetic)"
         )
     if not isinstance(levels, (list, tuple)) or not levels or not all(isinstance(v, int) for v in levels):
-        raise DataError(f"levels for {name_or_path} must be a list of integers from {list(known)}, got {levels!r}")
+        raise DataError(
+            f"levels for {name_or_path} must be a list of integers from {list(known)}, got {levels!r}"
+        )
     unknown = sorted(set(levels) - set(known))
     if unknown:
         raise DataError(f"{name_or_path} has levels {list(known)}; got {unknown}")

@@ -14,7 +14,9 @@ from typing import Any
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_MAX_NEW_TOKENS = 2048  # evaluation's generation limit unless a recipe or --max-new-tokens says otherwise
+DEFAULT_MAX_NEW_TOKENS = (
+    2048  # evaluation's generation limit unless a recipe or --max-new-tokens says otherwise
+)
 
 
 @dataclass

@@ -8,7 +8,6 @@ finishes; rerunning the same command skips the problems already done. ``<out>/me
 
 from __future__ import annotations
 
-import argparse
 import json
 import logging
 import re
@@ -45,7 +44,9 @@ def check_model(model: str) -> None:
 
     problem = model_problem(model)
     if problem:
-        raise EvalError(f"--model {problem}; pass a local checkpoint folder (one with config.json) or a hub id")
+        raise EvalError(
+            f"--model {problem}; pass a local checkpoint folder (one with config.json) or a hub id"
+        )
     if not model_available(model):
         raise EvalError(
             f"model {model!r} is not a local folder, the Hugging Face Hub can't be reached, and it is not in the "
@@ -85,8 +86,12 @@ def _check_settings(out: Path, settings: dict[str, Any]) -> None:
     if path.exists():
         previous = read_json(path, f"delete {out} (or pass another --out) to start over")
         if not isinstance(previous, dict):
-            raise EvalError(f"{path} is not a settings file; delete {out} (or pass another --out) to start over")
-        changed = {k: (previous.get(k), v) for k, v in settings.items() if k != "benchmarks" and previous.get(k) != v}
+            raise EvalError(
+                f"{path} is not a settings file; delete {out} (or pass another --out) to start over"
+            )
+        changed = {
+            k: (previous.get(k), v) for k, v in settings.items() if k != "benchmarks" and previous.get(k) != v
+        }
         if changed:
             raise EvalError(
                 f"{out} holds results made with other settings ({', '.join(f'{k}: {a!r} -> {b!r}' for k, (a, b) in changed.items())}); "
@@ -112,17 +117,26 @@ def check_inputs(
         raise EvalError(f"--benchmarks is empty; name at least one of {', '.join(known)}")
     for name in benchmarks:
         if name not in known:
-            raise EvalError(f"--benchmarks: unknown benchmark {name!r}{_closest(name, known)}; known: {', '.join(known)}")
+            raise EvalError(
+                f"--benchmarks: unknown benchmark {name!r}{_closest(name, known)}; known: {', '.join(known)}"
+            )
         if levels is not None:
             try:
                 data.check_levels(name, levels)
             except data.DataError as error:
                 raise EvalError(f"--levels: {error}") from None
     if template not in data.TEMPLATES:
-        raise EvalError(f"--template {template!r} is unknown{_closest(template, data.TEMPLATES)}; choose one of {', '.join(data.TEMPLATES)}")
+        raise EvalError(
+            f"--template {template!r} is unknown{_closest(template, data.TEMPLATES)}; choose one of {', '.join(data.TEMPLATES)}"
+        )
     for name, value, ok, rule in (
         ("--n", n, isinstance(n, int) and n >= 1, "a whole number of samples, 1 or more"),
-        ("--max-new-tokens", max_new_tokens, isinstance(max_new_tokens, int) and max_new_tokens >= 1, "1 or more"),
+        (
+            "--max-new-tokens",
+            max_new_tokens,
+            isinstance(max_new_tokens, int) and max_new_tokens >= 1,
+            "1 or more",
+        ),
         ("--temperature", temperature, temperature >= 0, "0 (greedy) or more"),
         ("--top-p", top_p, 0 < top_p <= 1, "above 0 and at most 1"),
         ("--limit", limit, limit is None or limit >= 1, "1 or more"),
@@ -130,10 +144,14 @@ def check_inputs(
         if not ok:
             raise EvalError(f"{name} must be {rule}, got {value}")
     if n > 1 and temperature == 0:
-        raise EvalError(f"--n {n} with --temperature 0 gives {n} identical greedy samples; set --temperature (e.g. 0.6)")
+        raise EvalError(
+            f"--n {n} with --temperature 0 gives {n} identical greedy samples; set --temperature (e.g. 0.6)"
+        )
     for name, path in data_files.items():
         if name not in benchmarks:
-            raise EvalError(f"--data-files {name}=...: {name} is not one of --benchmarks ({', '.join(benchmarks)})")
+            raise EvalError(
+                f"--data-files {name}=...: {name} is not one of --benchmarks ({', '.join(benchmarks)})"
+            )
         if not Path(path).exists():
             raise EvalError(f"--data-files {name}={path}: no such file")
 
@@ -274,7 +292,9 @@ def _run_benchmark(name, todo, generator, generation, template, samples_path, do
 def _write_reports(out: Path, settings: dict[str, Any], results: dict[str, Any]) -> None:
     previous = {}
     if (out / "metrics.json").exists():
-        saved = read_json(out / "metrics.json", f"delete it; rerunning recomputes it from {out}/*/samples.jsonl")
+        saved = read_json(
+            out / "metrics.json", f"delete it; rerunning recomputes it from {out}/*/samples.jsonl"
+        )
         previous = saved.get("benchmarks", {}) if isinstance(saved, dict) else {}
     merged = {**previous, **results}
     write_json(out / "metrics.json", {"settings": settings, "benchmarks": merged})
@@ -334,7 +354,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = ArgumentParser(prog="python -m eval", description=__doc__.splitlines()[0])
     parser.add_argument("--model", required=True, help="hub id or local checkpoint")
     parser.add_argument(
-        "--benchmarks", type=name_list, default="gsm8k,math500,aime24,amc23", help="comma-separated data.load names"
+        "--benchmarks",
+        type=name_list,
+        default="gsm8k,math500,aime24,amc23",
+        help="comma-separated data.load names",
     )
     parser.add_argument(
         "--template", default=DEFAULT_TEMPLATE, help="prompt template (default: Qwen-Math boxed instruction)"
@@ -350,11 +373,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", default=None, help="output folder (default outputs/eval/<model>)")
     parser.add_argument("--backend", default="transformers", choices=["transformers", "vllm"])
     parser.add_argument(
-        "--batch-size", type=positive_int, default=None, help="prompts per generation batch (default: 32 CPU, 64 GPU)"
+        "--batch-size",
+        type=positive_int,
+        default=None,
+        help="prompts per generation batch (default: 32 CPU, 64 GPU)",
     )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
-        "--levels", type=int_list, default=None, help="comma-separated difficulty levels to keep (arithmetic 1-4, MATH 1-5)"
+        "--levels",
+        type=int_list,
+        default=None,
+        help="comma-separated difficulty levels to keep (arithmetic 1-4, MATH 1-5)",
     )
     args = parser.parse_args(argv)
     logging.basicConfig(

@@ -62,26 +62,36 @@ class LoraSection:
 
 @dataclass
 class ModelSection:
-    name_or_path: str = option(help="hub id, local folder, or 'tiny' (a ~1M-parameter model built on the fly)")
+    name_or_path: str = option(
+        help="hub id, local folder, or 'tiny' (a ~1M-parameter model built on the fly)"
+    )
     dtype: Literal["auto", "float32", "bfloat16", "float16"] = option(
         "auto", "weights' dtype; auto: bf16 on a GPU that has it, else fp32"
     )
-    attn_implementation: str | None = option(None, "e.g. sdpa, flash_attention_2, eager (null: transformers' default)")
+    attn_implementation: str | None = option(
+        None, "e.g. sdpa, flash_attention_2, eager (null: transformers' default)"
+    )
     lora: LoraSection | None = option(None, "LoRA adapters instead of full fine-tuning ({} for the defaults)")
     freeze_embeddings: bool = option(False, "keep the input embeddings (and a tied LM head) fixed")
 
 
 @dataclass
 class DataSource:
-    name: str = option(help="a data.load name (gsm8k, math, math500, aime24, aime25, amc23, arithmetic), hub id or local file")
+    name: str = option(
+        help="a data.load name (gsm8k, math, math500, aime24, aime25, amc23, arithmetic), hub id or local file"
+    )
     split: str = option("train", "split to train on")
     data_files: str | list[str] | dict[str, str | list[str]] | None = option(
         None, "local file(s) in the hub copy's layout, or a mapping of split -> file(s)"
     )
     limit: int | None = option(None, "keep the first N rows (after levels)", min=1)
     levels: list[int] | None = option(None, "difficulty levels to keep (math, math500: 1-5; arithmetic: 1-4)")
-    question_field: str | None = option(None, "question field, for hub ids and files other than the named sources")
-    answer_field: str | None = option(None, "answer field, for hub ids and files other than the named sources")
+    question_field: str | None = option(
+        None, "question field, for hub ids and files other than the named sources"
+    )
+    answer_field: str | None = option(
+        None, "answer field, for hub ids and files other than the named sources"
+    )
     answer_extractor: Literal["gsm8k_hash", "last_boxed", "as_is"] | None = option(
         None, "how to read the gold from answer_field (default as_is)"
     )
@@ -97,8 +107,12 @@ class DataSection:
     )
     limit: int | None = option(None, "keep the first N rows (after levels)", min=1)
     levels: list[int] | None = option(None, "difficulty levels to keep (math, math500: 1-5; arithmetic: 1-4)")
-    question_field: str | None = option(None, "question field, for hub ids and files other than the named sources")
-    answer_field: str | None = option(None, "answer field, for hub ids and files other than the named sources")
+    question_field: str | None = option(
+        None, "question field, for hub ids and files other than the named sources"
+    )
+    answer_field: str | None = option(
+        None, "answer field, for hub ids and files other than the named sources"
+    )
     answer_extractor: Literal["gsm8k_hash", "last_boxed", "as_is"] | None = option(
         None, "how to read the gold from answer_field (default as_is)"
     )
@@ -107,9 +121,13 @@ class DataSection:
         None, "a mixture: a list of sources, each with name, split, data_files, limit, levels, fields"
     )
     template: str | None = option(None, "prompt template (data/templates.py)")
-    max_prompt_tokens: int = option(1024, "prompts longer than this many tokens are dropped or fail the run", min=1)
+    max_prompt_tokens: int = option(
+        1024, "prompts longer than this many tokens are dropped or fail the run", min=1
+    )
     long_prompts: Literal["drop", "fail"] = option("drop", "what to do with a prompt over max_prompt_tokens")
-    decontaminate: bool = option(True, "remove training problems that appear in the eval section's benchmarks")
+    decontaminate: bool = option(
+        True, "remove training problems that appear in the eval section's benchmarks"
+    )
 
     SOURCE_KEYS: typing.ClassVar[tuple[str, ...]] = tuple(f.name for f in dataclasses.fields(DataSource))
 
@@ -142,7 +160,9 @@ class EvalSection:
 
 @dataclass
 class GuardSection:
-    min_entropy: float | None = option(None, "stop (or warn) when the mean token entropy stays below this", min=0)
+    min_entropy: float | None = option(
+        None, "stop (or warn) when the mean token entropy stays below this", min=0
+    )
     min_completion_length: float | None = option(
         None, "stop (or warn) when the mean completion length stays below this", min=0
     )
@@ -161,7 +181,9 @@ class Recipe:
     trainer: dict[str, Any] = option({}, "any field of trl.GRPOConfig, passed through")
     eval: EvalSection | None = option(None, "benchmarks scored on the final checkpoint")
     guard: GuardSection | None = option(None, "stop when the policy collapses (entropy or length)")
-    source: dict[str, Any] | None = option(None, "what the recipe transcribes: settings with citations, departures")
+    source: dict[str, Any] | None = option(
+        None, "what the recipe transcribes: settings with citations, departures"
+    )
     seed: int = option(DEFAULT_SEED, "seed for data order, sampling and initialisation")
     output_dir: str | None = option(None, "where the run writes (default outputs/<recipe name>)")
 
@@ -219,7 +241,9 @@ class _RecipeLoader(yaml.SafeLoader):
     """YAML with 1.2 numbers (``1e-6`` is a number, not text) that refuses duplicate keys."""
 
 
-_FLOAT = re.compile(r"^[-+]?(?:\d[\d_]*\.?\d*(?:[eE][-+]?\d+)?|\.\d+(?:[eE][-+]?\d+)?|\.inf|\.Inf|\.INF)$|^\.nan$|^\.NaN$|^\.NAN$")
+_FLOAT = re.compile(
+    r"^[-+]?(?:\d[\d_]*\.?\d*(?:[eE][-+]?\d+)?|\.\d+(?:[eE][-+]?\d+)?|\.inf|\.Inf|\.INF)$|^\.nan$|^\.NaN$|^\.NAN$"
+)
 _RecipeLoader.add_implicit_resolver("tag:yaml.org,2002:float", _FLOAT, list("-+0123456789."))
 
 
@@ -261,19 +285,25 @@ def read_recipe_file(path: str | Path) -> dict[str, Any]:
         raise RecipeError(f"{path} is a folder; give a recipe file, e.g. {path / 'smoke.yaml'}")
     if not path.exists():
         shipped = sorted(p.name for p in Path(__file__).parent.glob("*.yaml"))
-        raise RecipeError(f"recipe {str(path)!r} not found; shipped recipes (in recipes/): {', '.join(shipped)}")
+        raise RecipeError(
+            f"recipe {str(path)!r} not found; shipped recipes (in recipes/): {', '.join(shipped)}"
+        )
     raw = path.read_bytes()
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as error:
         line = raw[: error.start].count(b"\n") + 1
         column = error.start - (raw.rfind(b"\n", 0, error.start) + 1) + 1
-        raise RecipeError(f"{path}, line {line}, column {column}: not UTF-8 text; save the file as UTF-8") from None
+        raise RecipeError(
+            f"{path}, line {line}, column {column}: not UTF-8 text; save the file as UTF-8"
+        ) from None
     recipe = parse_yaml(text, str(path))
     if recipe is None:
         raise RecipeError(f"{path} is empty; a recipe needs model, data, rewards (see recipes/smoke.yaml)")
     if not isinstance(recipe, dict):
-        raise RecipeError(f"{path}: a recipe is a mapping of sections (model:, data:, ...), not a {_kind(recipe)}")
+        raise RecipeError(
+            f"{path}: a recipe is a mapping of sections (model:, data:, ...), not a {_kind(recipe)}"
+        )
     return recipe
 
 
@@ -288,7 +318,9 @@ def parse_override(text: str) -> tuple[list[str], Any]:
     (['model', 'name_or_path'], 'Qwen/Qwen2.5-0.5B')
     """
     if "=" not in text:
-        raise RecipeError(f"override {text!r} must look like section.key=value (e.g. trainer.learning_rate=1e-6)")
+        raise RecipeError(
+            f"override {text!r} must look like section.key=value (e.g. trainer.learning_rate=1e-6)"
+        )
     key, value = text.split("=", 1)
     if not key or any(not part.strip() for part in key.split(".")):
         raise RecipeError(f"override {text!r} has an empty key; write section.key=value")
@@ -322,9 +354,14 @@ def _closest(name: Any, options: typing.Iterable[Any]) -> str:
 def _kind(value: Any) -> str:
     if value is None:
         return "null"
-    return {bool: "true/false", int: "whole number", float: "number", str: "text", list: "list", dict: "mapping"}.get(
-        type(value), type(value).__name__
-    )
+    return {
+        bool: "true/false",
+        int: "whole number",
+        float: "number",
+        str: "text",
+        list: "list",
+        dict: "mapping",
+    }.get(type(value), type(value).__name__)
 
 
 def _describe(tp: Any) -> str:
@@ -342,7 +379,9 @@ def _describe(tp: Any) -> str:
         return f"a mapping of {', '.join(f.name for f in dataclasses.fields(tp))}"
     if isinstance(tp, type) and issubclass(tp, enum.Enum):
         return "one of " + ", ".join(str(m.value) for m in tp)
-    return {bool: "true or false", int: "a whole number", float: "a number", str: "text"}.get(tp, getattr(tp, "__name__", str(tp)))
+    return {bool: "true or false", int: "a whole number", float: "a number", str: "text"}.get(
+        tp, getattr(tp, "__name__", str(tp))
+    )
 
 
 class _Invalid(Exception):
@@ -369,7 +408,9 @@ def _convert(tp: Any, value: Any, where: str, problems: list[str]) -> Any:
     if origin is Literal:
         if value in args and not isinstance(value, bool) or (isinstance(value, bool) and value in args):
             return value
-        problems.append(f"{where}: {value!r} is not one of {', '.join(map(str, args))}{_closest(value, args)}")
+        problems.append(
+            f"{where}: {value!r} is not one of {', '.join(map(str, args))}{_closest(value, args)}"
+        )
         raise _Invalid
     if dataclasses.is_dataclass(tp):
         return _build(tp, value, where, problems)
@@ -403,7 +444,9 @@ def _convert(tp: Any, value: Any, where: str, problems: list[str]) -> Any:
         values = [m.value for m in tp]
         if value in values:
             return value
-        problems.append(f"{where}: {value!r} is not one of {', '.join(map(str, values))}{_closest(value, values)}")
+        problems.append(
+            f"{where}: {value!r} is not one of {', '.join(map(str, values))}{_closest(value, values)}"
+        )
         raise _Invalid
     return value  # a type this schema doesn't model: TRL's own checks take it from here
 
@@ -511,7 +554,9 @@ def _check_source(source: DataSource, where: str) -> list[str]:
                 f"{where}: {name!r} is not a named source, so give its fields: question_field and answer_field"
             )
     elif name in data.SOURCES and source.split not in data.SOURCES[name].splits:
-        problems.append(f"{where}.split {source.split!r}: {name} has splits {', '.join(data.SOURCES[name].splits)}")
+        problems.append(
+            f"{where}.split {source.split!r}: {name} has splits {', '.join(data.SOURCES[name].splits)}"
+        )
     elif name == "arithmetic" and source.split not in ("train", "test"):
         problems.append(f"{where}.split {source.split!r}: arithmetic has splits train, test")
     if source.levels is not None:
@@ -523,7 +568,9 @@ def _check_source(source: DataSource, where: str) -> list[str]:
         if not Path(path).exists():
             problems.append(f"{where}.data_files: {path!r} does not exist")
     if isinstance(source.data_files, dict) and source.split not in source.data_files and name != "math":
-        problems.append(f"{where}.data_files has no entry for split {source.split!r} (it has {', '.join(source.data_files)})")
+        problems.append(
+            f"{where}.data_files has no entry for split {source.split!r} (it has {', '.join(source.data_files)})"
+        )
     return problems
 
 
@@ -538,13 +585,19 @@ def _files(data_files: Any, split: str) -> list[str]:
 def _check_data(section: DataSection) -> list[str]:
     problems = []
     if section.sources:
-        inline = [key for key in DataSection.SOURCE_KEYS if getattr(section, key) != getattr(DataSection(), key)]
+        inline = [
+            key for key in DataSection.SOURCE_KEYS if getattr(section, key) != getattr(DataSection(), key)
+        ]
         if inline:
-            problems.append(f"data: with data.sources, set {', '.join(inline)} inside each source, not beside the list")
+            problems.append(
+                f"data: with data.sources, set {', '.join(inline)} inside each source, not beside the list"
+            )
         for i, source in enumerate(section.sources):
             problems += _check_source(source, f"data.sources[{i}]")
     elif section.name is None:
-        problems.append("data.name is required (e.g. gsm8k, math, arithmetic, or a local file), or list data.sources")
+        problems.append(
+            "data.name is required (e.g. gsm8k, math, arithmetic, or a local file), or list data.sources"
+        )
     else:
         problems += _check_source(section.source_list()[0], "data")
     if section.template is not None and section.template not in data.TEMPLATES:
@@ -566,10 +619,14 @@ def resolve_reward_function(name: str) -> typing.Callable:
             f"reward {name!r}: no module {error.name!r} (run from the repository root, or put it on PYTHONPATH)"
         ) from None
     except Exception as error:  # noqa: BLE001 - the user's module failed while importing
-        raise RecipeError(f"reward {name!r}: importing {module_name} failed: {type(error).__name__}: {error}") from None
+        raise RecipeError(
+            f"reward {name!r}: importing {module_name} failed: {type(error).__name__}: {error}"
+        ) from None
     function = getattr(module, attribute, None)
     if not callable(function):
-        raise RecipeError(f"reward {name!r}: {module_name} has no function {attribute!r}{_closest(attribute, dir(module))}")
+        raise RecipeError(
+            f"reward {name!r}: {module_name} has no function {attribute!r}{_closest(attribute, dir(module))}"
+        )
     return function
 
 
@@ -612,7 +669,9 @@ def _check_signature(function: typing.Callable, params: dict[str, Any], where: s
     kinds = {p.kind for p in signature.parameters.values()}
     problems = []
     if inspect.Parameter.VAR_KEYWORD not in kinds:
-        problems.append(f"{where}: the function must accept **kwargs (TRL passes prompts, completions and every column)")
+        problems.append(
+            f"{where}: the function must accept **kwargs (TRL passes prompts, completions and every column)"
+        )
     if "completions" not in signature.parameters and inspect.Parameter.VAR_KEYWORD not in kinds:
         problems.append(f"{where}: the function must take a completions argument")
     unknown = [k for k in params if k not in signature.parameters]
@@ -644,12 +703,16 @@ def _check_trainer(trainer: dict[str, Any], num_processes: int) -> list[str]:
             problems.append(f"trainer.{key}: {RUNNER_KEYS[key]}")
             continue
         if key not in fields:
-            problems.append(f"unknown entry trainer.{key}{_closest(key, fields)} (any field of trl.GRPOConfig)")
+            problems.append(
+                f"unknown entry trainer.{key}{_closest(key, fields)} (any field of trl.GRPOConfig)"
+            )
             continue
         if value is None and key in NOT_NULL:
             problems.append(f"trainer.{key} can't be null (TRL default: {fields[key].default!r})")
             continue
-        if key == "use_vllm" and value == "auto":  # the runner decides: vLLM when installed and a GPU is present
+        if (
+            key == "use_vllm" and value == "auto"
+        ):  # the runner decides: vLLM when installed and a GPU is present
             continue
         if key in hints:
             try:
@@ -659,19 +722,30 @@ def _check_trainer(trainer: dict[str, Any], num_processes: int) -> list[str]:
         if key in TRAINER_RANGES and isinstance(value, (int, float)) and not isinstance(value, bool):
             low, high, low_excluded = TRAINER_RANGES[key]
             if low is not None and (value < low or (low_excluded and value == low)):
-                problems.append(f"trainer.{key} must be {'above' if low_excluded else 'at least'} {low}, got {value!r}")
+                problems.append(
+                    f"trainer.{key} must be {'above' if low_excluded else 'at least'} {low}, got {value!r}"
+                )
             elif high is not None and value > high:
                 problems.append(f"trainer.{key} must be at most {high}, got {value!r}")
-    if "max_steps" in trainer and isinstance(trainer["max_steps"], int) and trainer["max_steps"] in (0,) or (
-        isinstance(trainer.get("max_steps"), int) and trainer["max_steps"] < -1
+    if (
+        "max_steps" in trainer
+        and isinstance(trainer["max_steps"], int)
+        and trainer["max_steps"] in (0,)
+        or (isinstance(trainer.get("max_steps"), int) and trainer["max_steps"] < -1)
     ):
-        problems.append(f"trainer.max_steps must be -1 (use num_train_epochs) or a positive number, got {trainer['max_steps']}")
+        problems.append(
+            f"trainer.max_steps must be -1 (use num_train_epochs) or a positive number, got {trainer['max_steps']}"
+        )
     loss_type = trainer.get("loss_type", fields["loss_type"].default)
     if loss_type not in LOSS_TYPES:
-        problems.append(f"trainer.loss_type {loss_type!r} is not one TRL accepts: {', '.join(LOSS_TYPES)}{_closest(loss_type, LOSS_TYPES)}")
+        problems.append(
+            f"trainer.loss_type {loss_type!r} is not one TRL accepts: {', '.join(LOSS_TYPES)}{_closest(loss_type, LOSS_TYPES)}"
+        )
     scale = trainer.get("scale_rewards", fields["scale_rewards"].default)
     if scale not in SCALE_REWARDS:
-        problems.append(f"trainer.scale_rewards {scale!r} is not one TRL accepts: group, batch, none, true, false")
+        problems.append(
+            f"trainer.scale_rewards {scale!r} is not one TRL accepts: group, batch, none, true, false"
+        )
     if problems:
         return problems
     generations = trainer.get("num_generations", fields["num_generations"].default)
@@ -708,7 +782,9 @@ def _check_eval(section: EvalSection) -> list[str]:
         problems.append("eval.benchmarks: list at least one benchmark, e.g. [gsm8k]")
     for name in section.benchmarks:
         if name not in known:
-            problems.append(f"eval.benchmarks: unknown benchmark {name!r}{_closest(name, known)} (known: {', '.join(known)})")
+            problems.append(
+                f"eval.benchmarks: unknown benchmark {name!r}{_closest(name, known)} (known: {', '.join(known)})"
+            )
         elif section.levels is not None:
             try:
                 data.check_levels(name, section.levels)
@@ -719,10 +795,14 @@ def _check_eval(section: EvalSection) -> list[str]:
             f"eval.template {section.template!r} is unknown{_closest(section.template, data.TEMPLATES)} (valid: {', '.join(data.TEMPLATES)})"
         )
     if section.n > 1 and section.temperature == 0:
-        problems.append(f"eval.n is {section.n} with temperature 0: {section.n} identical greedy samples; set eval.temperature (e.g. 0.6)")
+        problems.append(
+            f"eval.n is {section.n} with temperature 0: {section.n} identical greedy samples; set eval.temperature (e.g. 0.6)"
+        )
     for name, path in section.data_files.items():
         if name not in section.benchmarks:
-            problems.append(f"eval.data_files.{name}: not one of eval.benchmarks ({', '.join(section.benchmarks)})")
+            problems.append(
+                f"eval.data_files.{name}: not one of eval.benchmarks ({', '.join(section.benchmarks)})"
+            )
         elif not Path(path).exists():
             problems.append(f"eval.data_files.{name}: {path!r} does not exist")
     return problems
@@ -750,7 +830,10 @@ def list_keys() -> str:
                 default = " (required)"
             lines.append(f"  {spec.name}: {_describe(hints[spec.name])}{default}")
             lines.append(f"      {spec.metadata.get('help', '')}")
-    lines += ["", "trainer: any field of trl.GRPOConfig (python -c 'from trl import GRPOConfig; help(GRPOConfig)')"]
+    lines += [
+        "",
+        "trainer: any field of trl.GRPOConfig (python -c 'from trl import GRPOConfig; help(GRPOConfig)')",
+    ]
     return "\n".join(lines)
 
 

@@ -81,7 +81,12 @@ def grpo_arguments(recipe: Recipe, recipe_path: str) -> tuple[dict[str, Any], di
             args[key] = value
             injected[key] = why
 
-    inject("output_dir", recipe.output_dir or f"outputs/{Path(recipe_path).stem}", "the recipe's output_dir", True)
+    inject(
+        "output_dir",
+        recipe.output_dir or f"outputs/{Path(recipe_path).stem}",
+        "the recipe's output_dir",
+        True,
+    )
     inject("seed", recipe.seed, "the recipe's seed", True)
     inject("reward_weights", [entry.weight for entry in recipe.rewards], "the rewards' weights", True)
     gpu = has_gpu()
@@ -205,7 +210,9 @@ def load_training_data(recipe: Recipe):
             try:
                 held_out[name] = data.load(name, split="test", data_files=recipe.eval.data_files.get(name))
             except data.DataError as error:
-                logger.warning("could not check training data against %s (%s); not decontaminated", name, error)
+                logger.warning(
+                    "could not check training data against %s (%s); not decontaminated", name, error
+                )
         dataset, report = data.overlap(dataset, held_out)
         logger.info("decontamination against %s: %s training problems removed", ", ".join(held_out), report)
     return dataset
@@ -227,8 +234,12 @@ def prompt_tokens(tokenizer: Any, prompt: Any, limit: int) -> int:
 def drop_long_prompts(dataset, tokenizer: Any, recipe: Recipe):
     limit = recipe.data.max_prompt_tokens
     if "prompt" not in dataset.column_names:
-        raise RecipeError("data.template is required: it turns each question into the prompt GRPO samples from")
-    too_long = [i for i, prompt in enumerate(dataset["prompt"]) if prompt_tokens(tokenizer, prompt, limit) > limit]
+        raise RecipeError(
+            "data.template is required: it turns each question into the prompt GRPO samples from"
+        )
+    too_long = [
+        i for i, prompt in enumerate(dataset["prompt"]) if prompt_tokens(tokenizer, prompt, limit) > limit
+    ]
     if not too_long:
         return dataset
     if recipe.data.long_prompts == "fail":
@@ -277,7 +288,7 @@ def require_model_available(name: str) -> None:
 def load_model(recipe: Recipe, output_dir: Path):
     """(model, tokenizer) for ``model.name_or_path``."""
     import torch
-    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from transformers import AutoModelForCausalLM
 
     section = recipe.model
     name = section.name_or_path
@@ -379,7 +390,9 @@ def trim_completions(path: Path, last_step: int) -> None:
     kept = [row for row in rows if row.get("step", 0) <= last_step]
     if len(kept) != len(rows):
         write_atomic(path, "".join(json.dumps(row, default=str) + "\n" for row in kept))
-        logger.info("completions.jsonl: dropped %d rows logged after step %d", len(rows) - len(kept), last_step)
+        logger.info(
+            "completions.jsonl: dropped %d rows logged after step %d", len(rows) - len(kept), last_step
+        )
 
 
 def run_info(recipe: Recipe, argv: list[str]) -> dict[str, Any]:
@@ -396,7 +409,9 @@ def run_info(recipe: Recipe, argv: list[str]) -> dict[str, Any]:
             ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, check=True
         ).stdout.strip()
         dirty = bool(
-            subprocess.run(["git", "status", "--porcelain"], cwd=root, capture_output=True, text=True).stdout.strip()
+            subprocess.run(
+                ["git", "status", "--porcelain"], cwd=root, capture_output=True, text=True
+            ).stdout.strip()
         )
     except (OSError, subprocess.CalledProcessError):
         commit, dirty = None, None
@@ -458,14 +473,18 @@ class StopSignals:
         if not self.training:
             raise Interrupted(signum)
         logger.warning(
-            "received %s: saving a checkpoint after this step, then stopping (a second signal exits at once)", name
+            "received %s: saving a checkpoint after this step, then stopping (a second signal exits at once)",
+            name,
         )
         timer = threading.Timer(self.grace_s, self._give_up, args=(signum,))
         timer.daemon = True
         timer.start()
 
     def _give_up(self, signum: int) -> None:
-        logger.warning("the current step did not finish within %.0f s of the signal; exiting without a checkpoint", self.grace_s)
+        logger.warning(
+            "the current step did not finish within %.0f s of the signal; exiting without a checkpoint",
+            self.grace_s,
+        )
         _exit_now(128 + signum)
 
     def callback(self):
@@ -518,7 +537,9 @@ def train(
             except yaml.YAMLError:
                 previous = None
             if previous != resolved:
-                logger.warning("%s holds a run of a different recipe; resuming it with the new settings", output_dir)
+                logger.warning(
+                    "%s holds a run of a different recipe; resuming it with the new settings", output_dir
+                )
         write_atomic(saved, dump_yaml(resolved))
         write_json(output_dir / "run_info.json", run_info(recipe, argv or sys.argv))
         if resume_from:
@@ -576,7 +597,9 @@ def train(
     rank = int(os.environ.get("RANK", "0"))
     write_json(output_dir / ("summary.json" if num_processes() == 1 else f"summary-rank{rank}.json"), summary)
     if not trained and not interrupted:
-        raise RecipeError(f"the run made no training step (global_step 0); nothing was saved as {output_dir / 'final'}")
+        raise RecipeError(
+            f"the run made no training step (global_step 0); nothing was saved as {output_dir / 'final'}"
+        )
     if recipe.eval is not None and summary["final_model"] and main_process:
         summary["eval"] = evaluate_final(recipe, output_dir / "final")
     return summary
@@ -616,7 +639,9 @@ def describe_data(recipe: Recipe) -> dict[str, Any]:
             dataset = data.load(**_load_arguments(source, recipe.seed))
             entry["rows"] = len(dataset)
             if "level" in dataset.column_names:
-                entry["rows_per_level"] = {str(k): list(dataset["level"]).count(k) for k in sorted(set(dataset["level"]) - {None})}
+                entry["rows_per_level"] = {
+                    str(k): list(dataset["level"]).count(k) for k in sorted(set(dataset["level"]) - {None})
+                }
         else:
             entry["rows"] = "from the Hugging Face Hub (counted when the run loads it)"
         described["sources"].append(entry)
@@ -694,8 +719,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("recipe", nargs="?", help="a YAML recipe, e.g. recipes/smoke.yaml")
     parser.add_argument("overrides", nargs="*", help="section.key=value entries that override the recipe")
-    parser.add_argument("--dry-run", action="store_true", help="check everything and print the resolved run; load no model")
-    parser.add_argument("--list-keys", action="store_true", help="print every recipe key with its type, default and help")
+    parser.add_argument(
+        "--dry-run", action="store_true", help="check everything and print the resolved run; load no model"
+    )
+    parser.add_argument(
+        "--list-keys", action="store_true", help="print every recipe key with its type, default and help"
+    )
     parser.add_argument(
         "--grace",
         type=non_negative_float,
