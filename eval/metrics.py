@@ -82,19 +82,32 @@ def _mean_and_stderr(values: list[float]) -> tuple[float, float]:
     return mean, math.sqrt(variance / len(values))
 
 
+def _group_key(value: Any) -> str:
+    """Level 1 and "1" (and "Level 1") are one group; other values are grouped by their text."""
+    text = str(value).strip()
+    digits = text.removeprefix("Level ").strip()
+    return str(int(digits)) if digits.isdigit() else text
+
+
 def compute_metrics(records: Sequence[dict[str, Any]]) -> dict[str, Any]:
-    """All metrics for one benchmark; problems whose gold can't be graded (correct is None) are counted
-    separately and left out.
+    """All metrics for one benchmark. Each problem counts with its own number of samples n (pass@1 is the
+    mean of c/n); pass@k and maj@k are reported for the k every problem allows. Problems whose gold can't
+    be graded (correct is None) are counted separately and left out.
 
     >>> m = compute_metrics([{"correct": [True, False], "answers": ["1", "2"]}, {"correct": [False, False], "answers": ["5", None]}])
     >>> m["pass@1"], m["pass@2"], m["maj@2"], m["n_problems"]
     (0.25, 0.5, 0.5, 2)
+    >>> compute_metrics([{"correct": [True, True, False], "answers": ["1", "1", "2"]}, {"correct": [True], "answers": ["3"]}])["pass@1"]
+    0.8333333333333333
     """
-    graded = [r for r in records if r.get("correct") is not None and None not in r["correct"]]
+    graded = [
+        r for r in records if r.get("correct") is not None and None not in r["correct"] and r["correct"]
+    ]
     if not graded:
         return {"n_problems": 0, "n_ungradable": len(records)}
-    n = min(len(r["correct"]) for r in graded)
-    per_problem = [sum(r["correct"][:n]) / n for r in graded]
+    sizes = [len(r["correct"]) for r in graded]
+    n = min(sizes)
+    per_problem = [sum(r["correct"]) / len(r["correct"]) for r in graded]
     pass1, stderr = _mean_and_stderr(per_problem)
     metrics: dict[str, Any] = {
         "n_problems": len(graded),
@@ -102,32 +115,38 @@ def compute_metrics(records: Sequence[dict[str, Any]]) -> dict[str, Any]:
         "pass@1": pass1,
         "pass@1_stderr": stderr,
     }
+    if max(sizes) != n:
+        metrics["n_samples_max"] = max(sizes)
     metrics["pass@1_ci95"] = [max(0.0, pass1 - 1.96 * stderr), min(1.0, pass1 + 1.96 * stderr)]
     for k in ks_for(n):
         if k > 1:
-            metrics[f"pass@{k}"] = sum(pass_at_k(n, sum(r["correct"][:n]), k) for r in graded) / len(graded)
+            metrics[f"pass@{k}"] = sum(
+                pass_at_k(len(r["correct"]), sum(r["correct"]), k) for r in graded
+            ) / len(graded)
     for k in ks_for(n):
         if k > 1:
             metrics[f"maj@{k}"] = sum(
                 majority_correct(r["answers"][:k], r["correct"][:k]) for r in graded
             ) / len(graded)
+    samples = sum(sizes)
     if all("formatted" in r for r in graded):
-        metrics["format_compliance"] = sum(sum(r["formatted"][:n]) for r in graded) / (n * len(graded))
+        metrics["format_compliance"] = sum(sum(r["formatted"]) for r in graded) / samples
     if all("tokens" in r for r in graded):
-        metrics["mean_completion_tokens"] = sum(sum(r["tokens"][:n]) for r in graded) / (n * len(graded))
-        metrics["truncated_share"] = sum(sum(r["truncated"][:n]) for r in graded) / (n * len(graded))
-    metrics["no_answer_share"] = sum(sum(a is None for a in r["answers"][:n]) for r in graded) / (
-        n * len(graded)
-    )
+        metrics["mean_completion_tokens"] = sum(sum(r["tokens"]) for r in graded) / samples
+        metrics["truncated_share"] = sum(sum(r["truncated"]) for r in graded) / samples
+    metrics["no_answer_share"] = sum(sum(a is None for a in r["answers"]) for r in graded) / samples
     for key in ("level", "subject"):
-        groups: dict[Any, list[float]] = defaultdict(list)
+        groups: dict[str, list[float]] = defaultdict(list)
         for record, score in zip(graded, per_problem, strict=True):
             if record.get(key) is not None:
-                groups[record[key]].append(score)
+                groups[_group_key(record[key])].append(score)
         if groups:
             metrics[f"by_{key}"] = {
-                str(g): {"pass@1": sum(v) / len(v), "n": len(v)}
-                for g, v in sorted(groups.items(), key=lambda kv: str(kv[0]))
+                g: {"pass@1": sum(v) / len(v), "n": len(v)}
+                for g, v in sorted(
+                    groups.items(),
+                    key=lambda kv: (not kv[0].isdigit(), int(kv[0]) if kv[0].isdigit() else 0, kv[0]),
+                )
             }
     if len(records) > len(graded):
         metrics["n_ungradable"] = len(records) - len(graded)

@@ -10,7 +10,6 @@ object of metrics on stdout (``pass@1``, ``pass@k`` and ``maj@k`` for the k the 
 
 from __future__ import annotations
 
-import argparse
 import json
 import logging
 import sys
@@ -71,7 +70,9 @@ def score_rows(
             raise ValueError(
                 f"row {number}: no 'answer', and id {row.get('id')!r} is not a problem of a named benchmark"
             )
-        scores = accuracy_reward(completions, [str(gold)] * len(completions))
+        if not all(isinstance(c, str) for c in completions):
+            raise ValueError(f"row {number}: completions must be text, got {completions[:1]!r}")
+        scores = accuracy_reward(completions, [gold] * len(completions))  # a null / true / NaN gold is None
         record = {
             "correct": None if None in scores else [s == 1.0 for s in scores],
             "answers": [extract_final_answer(c) for c in completions],
@@ -83,8 +84,45 @@ def score_rows(
     return compute_metrics(records)
 
 
+def read_rows(path: Path) -> list[dict[str, Any]]:
+    """One JSON object per line; any problem with the file raises FileError naming the file and line."""
+    from data.files import FileError
+
+    if path.is_dir():
+        raise FileError(f"{path} is a folder; give a JSONL file of completions (e.g. {path}/samples.jsonl)")
+    if not path.exists():
+        raise FileError(f"{path} does not exist")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as error:
+        raise FileError(f"{path} is not UTF-8 text (byte {error.start}); save it as UTF-8 JSONL") from None
+    rows = []
+    for number, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as error:
+            raise FileError(f"{path}, line {number}: not JSON ({error.msg}, column {error.colno})") from None
+        except RecursionError:
+            raise FileError(
+                f"{path}, line {number}: JSON nested too deeply to be a row of completions"
+            ) from None
+        if not isinstance(row, dict):
+            raise FileError(
+                f"{path}, line {number}: each line must be a JSON object, got {type(row).__name__}"
+            )
+        rows.append(row)
+    if not rows:
+        raise FileError(f"{path} holds no rows; write one JSON object per line with completions and answer")
+    return rows
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m eval.score", description=__doc__.splitlines()[0])
+    from data.cli import ArgumentParser
+    from data.files import FileError
+
+    parser = ArgumentParser(prog="python -m eval.score", description=__doc__.splitlines()[0])
     parser.add_argument("file", help="a JSONL file of completions")
     parser.add_argument(
         "--benchmark",
@@ -101,19 +139,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, stream=sys.stderr)
     path = Path(args.file)
-    if not path.exists():
-        print(f"error: {path} does not exist", file=sys.stderr)
-        return 2
-    rows = []
-    for number, line in enumerate(path.open()):
-        if line.strip():
-            try:
-                rows.append(json.loads(line))
-            except json.JSONDecodeError as error:
-                print(f"error: {path}, line {number + 1}: not JSON ({error})", file=sys.stderr)
-                return 2
     try:
-        metrics = score_rows(rows, parse_data_files(args.data_files), args.benchmark)
+        metrics = score_rows(read_rows(path), parse_data_files(args.data_files), args.benchmark)
+    except FileError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     except Exception as error:  # noqa: BLE001 - one clear line for bad input
         print(f"error: {path}: {error}", file=sys.stderr)
         return 2

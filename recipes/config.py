@@ -120,7 +120,7 @@ class DataSection:
     sources: list[DataSource] | None = option(
         None, "a mixture: a list of sources, each with name, split, data_files, limit, levels, fields"
     )
-    template: str | None = option(None, "prompt template (data/templates.py)")
+    template: str | None = option(None, "prompt template (data/templates.py); required")
     max_prompt_tokens: int = option(
         1024, "prompts longer than this many tokens are dropped or fail the run", min=1
     )
@@ -372,7 +372,9 @@ def _describe(tp: Any) -> str:
     if origin is Literal:
         return "one of " + ", ".join(map(str, args))
     if origin is list:
-        return f"a list of {_describe(args[0]) if args else 'values'}"
+        plural = {int: "whole numbers", float: "numbers", str: "text entries"}
+        item = args[0] if args else Any
+        return f"a list of {plural.get(item) or ('mappings' if dataclasses.is_dataclass(item) else 'values')}"
     if origin is dict or tp is dict:
         return "a mapping (key: value)"
     if dataclasses.is_dataclass(tp):
@@ -397,13 +399,18 @@ def _convert(tp: Any, value: Any, where: str, problems: list[str]) -> Any:
         if value is None:
             if type(None) in args:
                 return None
-        else:
-            for option_type in [a for a in args if a is not type(None)]:
-                scratch: list[str] = []
-                try:
-                    return _convert(option_type, value, where, scratch)
-                except _Invalid:
-                    continue
+            return _bad(tp, value, where, problems)
+        options = [a for a in args if a is not type(None)]
+        if len(options) == 1:
+            return _convert(options[0], value, where, problems)
+        for option_type in options:  # the first type the value has; its own problems (ranges, keys) count
+            scratch: list[str] = []
+            try:
+                converted = _convert(option_type, value, where, scratch)
+            except _Invalid:
+                continue
+            problems += scratch
+            return converted
         return _bad(tp, value, where, problems)
     if origin is Literal:
         if value in args and not isinstance(value, bool) or (isinstance(value, bool) and value in args):
@@ -559,7 +566,7 @@ def _check_source(source: DataSource, where: str) -> list[str]:
         )
     elif name == "arithmetic" and source.split not in ("train", "test"):
         problems.append(f"{where}.split {source.split!r}: arithmetic has splits train, test")
-    if source.levels is not None:
+    if source.levels is not None and not problems:
         try:
             data.check_levels(name, source.levels)
         except data.DataError as error:
@@ -600,7 +607,11 @@ def _check_data(section: DataSection) -> list[str]:
         )
     else:
         problems += _check_source(section.source_list()[0], "data")
-    if section.template is not None and section.template not in data.TEMPLATES:
+    if section.template is None:
+        problems.append(
+            f"data.template is required: it turns each question into the prompt (one of {', '.join(data.TEMPLATES)})"
+        )
+    elif section.template not in data.TEMPLATES:
         problems.append(
             f"data.template {section.template!r} is unknown{_closest(section.template, data.TEMPLATES)} (valid: {', '.join(data.TEMPLATES)})"
         )

@@ -45,8 +45,9 @@ PACKAGES = ("torch", "trl", "transformers", "datasets", "accelerate", "peft", "m
 DEFAULT_GRACE_S = 600.0
 
 
-class Interrupted(Exception):
-    """A stop signal arrived before training started; the run exits at once with 128 + signal."""
+class Interrupted(BaseException):
+    """A stop signal arrived before training started; the run exits at once with 128 + signal. (A
+    BaseException, like KeyboardInterrupt, so that no library's ``except Exception`` swallows it.)"""
 
     def __init__(self, signum: int):
         super().__init__(signal.Signals(signum).name)
@@ -159,13 +160,13 @@ def reward_functions(recipe: Recipe) -> list:
             function = rewards.get(entry.name, **params)
         try:
             scores = function(
-                prompts=["What is 1 + 1?"],
-                completions=["1 + 1 = 2\nThe answer is 2."],
-                completion_ids=[[1, 2, 3]],
-                answer=["2"],
+                prompts=["What is 1 + 1?"] * 2,
+                completions=["1 + 1 = 2\nThe answer is 2.", "The answer is 3."],
+                completion_ids=[[1, 2, 3], [4, 5]],
+                answer=["2", "2"],
                 trainer_state=None,
             )
-            if not isinstance(scores, list) or len(scores) != 1:
+            if not isinstance(scores, list) or len(scores) != 2:
                 raise TypeError(f"it must return a list with one score per completion, returned {scores!r}")
         except Exception as error:  # noqa: BLE001 - any failure here is a recipe problem
             raise RecipeError(
@@ -233,10 +234,8 @@ def prompt_tokens(tokenizer: Any, prompt: Any, limit: int) -> int:
 
 def drop_long_prompts(dataset, tokenizer: Any, recipe: Recipe):
     limit = recipe.data.max_prompt_tokens
-    if "prompt" not in dataset.column_names:
-        raise RecipeError(
-            "data.template is required: it turns each question into the prompt GRPO samples from"
-        )
+    if len(dataset) == 0:
+        return dataset
     too_long = [
         i for i, prompt in enumerate(dataset["prompt"]) if prompt_tokens(tokenizer, prompt, limit) > limit
     ]
@@ -469,6 +468,7 @@ class StopSignals:
         if self.received is not None:
             logger.warning("second %s: exiting now, without a checkpoint", name)
             _exit_now(128 + signum)
+            return
         self.received = signum
         if not self.training:
             raise Interrupted(signum)
@@ -522,6 +522,7 @@ def train(
     output_dir = Path(config.output_dir)
     require_model_available(recipe.model.name_or_path)  # before minutes of data loading
     tokenizer = load_tokenizer(recipe.model.name_or_path)
+    logger.info("preparing data: %s", ", ".join(source.name for source in recipe.data.source_list()))
     train_set = drop_long_prompts(load_training_data(recipe), tokenizer, recipe)
     require_enough_rows(train_set, config, recipe_path)
 
@@ -709,7 +710,9 @@ def dry_run(recipe_path: str, overrides: list[str]) -> None:
 # --- command line ----------------------------------------------------------------------------------------------
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, keep_signal_handlers: bool = False) -> int:
+    """The command line; ``keep_signal_handlers``: leave Ctrl-C / SIGTERM handling on until the process
+    exits (the CLI does, so that a second signal while the checkpoint is written still exits at once)."""
     from data.cli import ArgumentParser, non_negative_float
 
     parser = ArgumentParser(
@@ -755,7 +758,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"error: {line}", file=sys.stderr)
         return 2
     finally:
-        signals.uninstall()
+        if not keep_signal_handlers:
+            signals.uninstall()
     print(json.dumps(summary, indent=2, default=str))
     if summary["interrupted"]:
         print(
@@ -767,4 +771,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(keep_signal_handlers=True))

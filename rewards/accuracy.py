@@ -8,6 +8,7 @@ through math-verify for everything else (rewards/verifier.py), with a hard time 
 from __future__ import annotations
 
 import logging
+import math
 import re
 from collections.abc import Sequence
 from fractions import Fraction
@@ -55,8 +56,8 @@ def grade_answers(
     # times, and a group often repeats its answer.
     pairs: dict[tuple[str, str], list[int]] = {}
     for i, (gold, answer) in enumerate(zip(golds, answers, strict=True)):
-        if isinstance(gold, (int, float)) and not isinstance(gold, bool):
-            gold = str(gold)
+        if isinstance(gold, (int, float)) and not isinstance(gold, bool) and math.isfinite(gold):
+            gold = str(gold)  # a float gold such as 27.0 (AMC); NaN and infinity are no gold
         if not isinstance(gold, str) or not gold.strip():
             scores[i] = None
             _report_bad_gold(repr(gold))

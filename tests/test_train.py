@@ -22,7 +22,7 @@ SMOKE = str(ROOT / "recipes" / "smoke.yaml")
 def _recipe(**sections):
     base = {
         "model": {"name_or_path": "tiny"},
-        "data": {"name": "arithmetic"},
+        "data": {"name": "arithmetic", "template": "answer_is"},
         "rewards": [{"name": "accuracy"}],
         "trainer": {"per_device_train_batch_size": 8, "num_generations": 4},
     }
