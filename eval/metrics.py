@@ -118,6 +118,14 @@ def compute_metrics(records: Sequence[dict[str, Any]]) -> dict[str, Any]:
     if max(sizes) != n:
         metrics["n_samples_max"] = max(sizes)
     metrics["pass@1_ci95"] = [max(0.0, pass1 - 1.96 * stderr), min(1.0, pass1 + 1.96 * stderr)]
+    lenient = [r.get("correct_lenient") for r in graded]
+    if all(
+        flags is not None and len(flags) == len(r["correct"])
+        for flags, r in zip(lenient, graded, strict=True)
+    ):
+        mean, error = _mean_and_stderr([sum(flags) / len(flags) for flags in lenient])
+        metrics["pass@1_lenient"] = mean
+        metrics["pass@1_lenient_ci95"] = [max(0.0, mean - 1.96 * error), min(1.0, mean + 1.96 * error)]
     for k in ks_for(n):
         if k > 1:
             metrics[f"pass@{k}"] = sum(

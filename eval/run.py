@@ -22,8 +22,10 @@ import data
 from data.files import FileError, read_json, read_jsonl, repair_jsonl, write_atomic, write_json
 from data.templates import get_template
 from eval.generate import DEFAULT_MAX_NEW_TOKENS, GenerationSettings, TransformersBackend, render_prompt
+from eval.grade import correct_flags, grade, grader_params
 from eval.metrics import compute_metrics
-from rewards import accuracy_reward, extract_final_answer, has_format
+from rewards import has_format
+from rewards.extract import EXTRACTION_MODES
 
 logger = logging.getLogger("eval")
 
@@ -178,11 +180,19 @@ def evaluate(
     batch_size: int | None = None,
     seed: int = 0,
     levels: list[int] | None = None,
+    grader: dict[str, Any] | None = None,
     generator: Any = None,
 ) -> dict[str, Any]:
-    """Evaluate ``model`` on ``benchmarks``; returns ``{benchmark: metrics}`` and writes the outputs."""
+    """Evaluate ``model`` on ``benchmarks``; returns ``{benchmark: metrics}`` and writes the outputs.
+
+    ``grader``: the accuracy reward's grading parameters (``extract``, ``zero_if_truncated``); a recipe
+    passes its own, so that evaluation grades as its training reward did."""
     data_files = data_files or {}
     check_inputs(benchmarks, template, n, temperature, top_p, max_new_tokens, data_files, limit, levels)
+    try:
+        grader = grader_params(grader)
+    except ValueError as error:
+        raise EvalError(f"--extract: {error}") from None
     chosen = get_template(template)
     out = Path(out) if out else default_out_dir(model)
     settings = {
@@ -197,6 +207,7 @@ def evaluate(
         "seed": seed,
         "data_files": data_files,
         "levels": levels,
+        "grader": grader,
         "benchmarks": benchmarks,
     }
     sets = {name: _load_benchmark(name, data_files.get(name), template, limit, levels) for name in benchmarks}
@@ -217,7 +228,9 @@ def evaluate(
         if todo:
             if generator is None:
                 generator = _make_backend(backend, model, batch_size)
-            _run_benchmark(name, todo, generator, generation, chosen, samples_path, done, len(dataset))
+            _run_benchmark(
+                name, todo, generator, generation, chosen, grader, samples_path, done, len(dataset)
+            )
         records = [done[row["id"]] for row in dataset if row["id"] in done]
         results[name] = compute_metrics(records)
         logger.info(
@@ -242,12 +255,12 @@ def _make_backend(backend: str, model: str, batch_size: int | None):
     return load_model_for_eval(model, batch_size)
 
 
-def _run_benchmark(name, todo, generator, generation, template, samples_path, done, total) -> None:
+def _run_benchmark(name, todo, generator, generation, template, grader, samples_path, done, total) -> None:
     import torch
 
     torch.manual_seed(generation.seed)
     prompts = [render_prompt(generator.tokenizer, row["prompt"]) for row in todo]
-    started, tokens, correct, graded = time.perf_counter(), 0, 0.0, 0
+    started, tokens, correct, problems = time.perf_counter(), 0, 0.0, 0
     progress = tqdm(total=total, initial=total - len(todo), desc=name, unit="problem", file=sys.stderr)
     with samples_path.open("a") as out:
         for indices, samples in generator.generate_batches(prompts, generation):
@@ -255,18 +268,20 @@ def _run_benchmark(name, todo, generator, generation, template, samples_path, do
             texts = [[s.text for s in group] for group in samples]
             flat = [t for group in texts for t in group]
             golds = [row["answer"] for row, group in zip(rows, texts, strict=True) for _ in group]
-            scores = accuracy_reward(flat, golds)
+            cut = [s.truncated for group in samples for s in group]
+            graded = grade(flat, golds, grader, truncated=cut)
             cursor = 0
             for row, group, prompt_index in zip(rows, samples, indices, strict=True):
-                group_scores = scores[cursor : cursor + len(group)]
+                span = slice(cursor, cursor + len(group))
                 cursor += len(group)
                 record = {
                     "id": row["id"],
                     "prompt": prompts[prompt_index],
                     "answer": row["answer"],
                     "completions": [s.text for s in group],
-                    "answers": [extract_final_answer(s.text) for s in group],
-                    "correct": None if None in group_scores else [s == 1.0 for s in group_scores],
+                    "answers": graded.answers[span],
+                    "correct": correct_flags(graded.scores[span]),
+                    "correct_lenient": correct_flags(graded.lenient[span]),
                     "formatted": [
                         has_format(s.text, template.answer_format, template.think_prefilled) for s in group
                     ],
@@ -281,10 +296,10 @@ def _run_benchmark(name, todo, generator, generation, template, samples_path, do
                 tokens += sum(s.tokens for s in group)
                 if record["correct"] is not None:
                     correct += sum(record["correct"]) / len(group)
-                    graded += 1
+                    problems += 1
             out.flush()
             elapsed = time.perf_counter() - started
-            progress.set_postfix(tok_s=f"{tokens / elapsed:.0f}", acc=f"{correct / max(1, graded):.3f}")
+            progress.set_postfix(tok_s=f"{tokens / elapsed:.0f}", acc=f"{correct / max(1, problems):.3f}")
             progress.update(len(rows))
     progress.close()
 
@@ -302,21 +317,25 @@ def _write_reports(out: Path, settings: dict[str, Any], results: dict[str, Any])
         f"# {settings['model']}",
         "",
         f"template `{settings['template']}`, n={settings['n']}, temperature={settings['temperature']}, top_p={settings['top_p']}, "
-        f"max_new_tokens={settings['max_new_tokens']}, limit={settings['limit']}, backend={settings['backend']}",
+        f"max_new_tokens={settings['max_new_tokens']}, limit={settings['limit']}, backend={settings['backend']}, "
+        f"grader {settings.get('grader')}",
         "",
-        "| benchmark | problems | pass@1 | 95% CI | " + " | ".join(_extra_keys(merged)) + " |",
-        "| --- | --- | --- | --- | " + " | ".join("---" for _ in _extra_keys(merged)) + " |",
+        "pass@1 is strict (the grader's own rule for a stated answer); lenient adds a last-sentence fallback.",
+        "",
+        "| benchmark | problems | pass@1 | 95% CI | pass@1 lenient | "
+        + " | ".join(_extra_keys(merged))
+        + " |",
+        "| --- | --- | --- | --- | --- | " + " | ".join("---" for _ in _extra_keys(merged)) + " |",
     ]
     for name, metrics in merged.items():
         if not metrics.get("n_problems"):
-            lines.append(f"| {name} | 0 | - | - | " + " | ".join("-" for _ in _extra_keys(merged)) + " |")
+            lines.append(f"| {name} | 0 | - | - | - | " + " | ".join("-" for _ in _extra_keys(merged)) + " |")
             continue
         low, high = metrics["pass@1_ci95"]
         extras = [_fmt(metrics.get(k)) for k in _extra_keys(merged)]
         lines.append(
             f"| {name} | {metrics['n_problems']} | {metrics['pass@1']:.1%} | {low:.1%} – {high:.1%} | "
-            + " | ".join(extras)
-            + " |"
+            f"{_fmt(metrics.get('pass@1_lenient'))} | " + " | ".join(extras) + " |"
         )
     write_atomic(out / "results.md", "\n".join(lines) + "\n")
 
@@ -385,6 +404,17 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help="comma-separated difficulty levels to keep (arithmetic 1-4, MATH 1-5)",
     )
+    parser.add_argument(
+        "--extract",
+        default="stated",
+        choices=EXTRACTION_MODES,
+        help="what counts as the stated answer in the headline (strict) score: stated (answer tags, box, ####, "
+        "'the answer is'; the training reward's default), boxed, answer_tag, gsm8k_hash or lenient; "
+        "the lenient score is reported beside it either way",
+    )
+    parser.add_argument(
+        "--zero-if-truncated", action="store_true", help="a completion cut off at --max-new-tokens scores 0"
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
@@ -405,6 +435,7 @@ def main(argv: list[str] | None = None) -> int:
             batch_size=args.batch_size,
             seed=args.seed,
             levels=args.levels,
+            grader={"extract": args.extract, "zero_if_truncated": args.zero_if_truncated},
         )
     except (EvalError, data.DataError, FileError) as error:
         message = str(error)

@@ -63,14 +63,19 @@ class CollapseGuard(TrainerCallback):
 
 
 class CompletionRecorder:
-    """Wraps the reward functions so that every step's completions, with each reward, land in a JSONL file.
+    """Wraps the reward functions: passes each a ``truncated`` column (completions cut off before EOS,
+    judged from ``completion_ids`` as TRL's ``mask_truncated_completions`` does), and lands every step's
+    completions, with each reward, in a JSONL file.
 
     TRL calls the reward functions one after the other on the same batch; each wrapper stores its scores,
     and the last one writes the rows (at most ``per_step`` of them per step, whole groups first).
     """
 
-    def __init__(self, path: Path | None, per_step: int = 16):
+    def __init__(
+        self, path: Path | None, per_step: int = 16, stop_token_ids: set[int] | frozenset = frozenset()
+    ):
         self.path, self.per_step = path, per_step  # path None: score only (ranks other than the first)
+        self.stop_token_ids = set(stop_token_ids)
         self.scores: dict[str, list] = {}
 
     def wrap(self, reward_functions: list[Callable]) -> list[Callable]:
@@ -79,8 +84,14 @@ class CompletionRecorder:
             wrapped.append(self._wrap_one(func, is_last=index == len(reward_functions) - 1))
         return wrapped
 
+    def truncated(self, completion_ids: list[list[int]] | None) -> list[bool] | None:
+        if completion_ids is None or not self.stop_token_ids:
+            return None
+        return [not ids or ids[-1] not in self.stop_token_ids for ids in completion_ids]
+
     def _wrap_one(self, func: Callable, is_last: bool) -> Callable:
         def reward(prompts=None, completions=None, **kwargs):
+            kwargs.setdefault("truncated", self.truncated(kwargs.get("completion_ids")))
             scores = func(prompts=prompts, completions=completions, **kwargs)
             self.scores[func.__name__] = scores
             if is_last and self.per_step > 0 and self.path is not None:

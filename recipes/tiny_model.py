@@ -25,7 +25,9 @@ def build_tokenizer() -> PreTrainedTokenizerFast:
     characters = sorted(set(string.printable) - set("\r\x0b\x0c"))
     vocab = {token: i for i, token in enumerate(SPECIAL_TOKENS + characters)}
     tokenizer = Tokenizer(models.WordLevel(vocab=vocab, unk_token="<unk>"))
-    tokenizer.pre_tokenizer = pre_tokenizers.Split(Regex("."), behavior="isolated")
+    tokenizer.pre_tokenizer = pre_tokenizers.Split(
+        Regex("(?s)."), behavior="isolated"
+    )  # "." alone skips newlines
     tokenizer.decoder = decoders.Fuse()
     wrapped = PreTrainedTokenizerFast(
         tokenizer_object=tokenizer, pad_token="<pad>", eos_token="<eos>", unk_token="<unk>"

@@ -130,6 +130,9 @@ def bound_reward_params(recipe: Recipe) -> list[dict[str, Any]]:
         params = dict(entry.params)
         if ":" not in entry.name:
             allowed = rewards.reward_parameters(entry.name)
+            if entry.name == "soft_overlong":  # the limit the trainer actually generates to
+                default = grpo_fields()["max_completion_length"].default
+                params.setdefault("max_completion_len", recipe.trainer.get("max_completion_length", default))
             if entry.name in ("format", "tag_count") and template is not None:
                 for key, value in data.get_template(template).reward_params.items():
                     if key in allowed:
@@ -327,6 +330,14 @@ def load_tokenizer(name: str):
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
     return tokenizer
+
+
+def stop_token_ids(model: Any, tokenizer: Any) -> set[int]:
+    """The ids that end a completion (EOS of the tokenizer and the generation config, and padding)."""
+    ids = {tokenizer.eos_token_id, tokenizer.pad_token_id}
+    configured = getattr(getattr(model, "generation_config", None), "eos_token_id", None)
+    ids.update(configured if isinstance(configured, list) else [configured])
+    return {i for i in ids if isinstance(i, int)}
 
 
 def peft_config(recipe: Recipe):
@@ -554,7 +565,10 @@ def train(
     from recipes.callbacks import CollapseGuard, CompletionRecorder, plot_curves
 
     model, tokenizer = load_model(recipe, output_dir)
-    recorder = CompletionRecorder(output_dir / "completions.jsonl" if main_process else None)
+    recorder = CompletionRecorder(
+        output_dir / "completions.jsonl" if main_process else None,
+        stop_token_ids=stop_token_ids(model, tokenizer),
+    )
     signals = signals or StopSignals()
     callbacks = [signals.callback()]
     guard = None
@@ -624,7 +638,19 @@ def evaluate_final(recipe: Recipe, model_path: Path) -> dict[str, Any]:
         levels=section.levels,
         out=model_path.parent / "eval",
         seed=recipe.seed,
+        grader=training_grader(recipe),
     )
+
+
+def training_grader(recipe: Recipe) -> dict[str, Any]:
+    """The grading parameters of the recipe's accuracy reward (the defaults when it has none): evaluation
+    grades as training rewarded."""
+    from eval.grade import grader_params
+
+    for entry, params in zip(recipe.rewards, bound_reward_params(recipe), strict=True):
+        if entry.name == "accuracy":
+            return grader_params(params)
+    return grader_params(None)
 
 
 # --- the dry run -------------------------------------------------------------------------------------------

@@ -144,13 +144,26 @@ def _report_bad_gold(gold: str) -> None:
 
 
 def accuracy_reward(
-    completions: Sequence[Any], answer: Sequence[Any], timeout_s: float = DEFAULT_TIMEOUT_S, **kwargs: Any
+    completions: Sequence[Any],
+    answer: Sequence[Any],
+    extract: str = "stated",
+    zero_if_truncated: bool = False,
+    truncated: Sequence[bool] | None = None,
+    timeout_s: float = DEFAULT_TIMEOUT_S,
+    **kwargs: Any,
 ) -> list[float | None]:
-    """1.0 when a completion's final answer is mathematically equivalent to the gold ``answer``, else 0.0.
+    """1.0 when a completion's stated final answer is mathematically equivalent to the gold ``answer``,
+    else 0.0.
 
     TRL's reward signature: ``completions`` are strings or conversations, ``answer`` is the dataset column
-    with the gold final answers. A gold that can't be parsed gives None (TRL ignores that row).
-    Never raises on model output.
+    with the gold final answers. A gold that can't be parsed gives None (TRL ignores that row). Never
+    raises on model output.
+
+    ``extract``: which statements count as the answer (rewards/extract.py): ``stated`` (answer tags, a
+    box, ``####``, "the answer is"; the default), ``lenient`` (also the last sentence, for comparison with
+    other harnesses), ``boxed``, ``answer_tag`` or ``gsm8k_hash`` (one form only, as some papers grade).
+    ``zero_if_truncated``: a completion cut off before EOS scores 0 (Dr. GRPO); ``truncated`` is the
+    per-completion flag the recipe runner and evaluation pass in.
 
     >>> accuracy_reward(["... so she has 72 apples.\\n#### 72", "<answer>\\\\boxed{71}</answer>"], ["72", "72"])
     [1.0, 0.0]
@@ -158,6 +171,15 @@ def accuracy_reward(
     [1.0]
     >>> accuracy_reward(["First, 70 + 2 = 72.\\nNow I still need to check the units and"], ["72"])
     [0.0]
+    >>> accuracy_reward(["So she has 72 apples."], ["72"]), accuracy_reward(["So she has 72 apples."], ["72"], extract="lenient")
+    ([0.0], [1.0])
+    >>> accuracy_reward(["#### 72", "#### 72"], ["72", "72"], zero_if_truncated=True, truncated=[False, True])
+    [1.0, 0.0]
     """
-    answers = [extract_final_answer(completion_text(c)) for c in completions]
-    return grade_answers(list(answer), answers, timeout_s=timeout_s)
+    answers = [extract_final_answer(completion_text(c), extract) for c in completions]
+    scores = grade_answers(list(answer), answers, timeout_s=timeout_s)
+    if zero_if_truncated and truncated is not None:
+        scores = [
+            0.0 if cut and score is not None else score for score, cut in zip(scores, truncated, strict=True)
+        ]
+    return scores

@@ -1,20 +1,31 @@
 """Final-answer extraction: which part of a completion is *the answer*.
 
-The order (first rule that finds something wins):
+What counts as a stated answer depends on the mode (``EXTRACTION_MODES``); ``stated`` is the default of
+the training reward and of evaluation's headline score. In every mode, first:
 
 0. Text is cut at the first chat-template stop token (``<|im_start|>``, ``<|endoftext|>``, ...): what a
    model writes after its turn ended is not part of its answer. Reasoning is never the answer: text up to
    the last ``</think>`` is dropped, and a completion that opens ``<think>`` but never closes it has no
    answer at all (it ran out of tokens mid-thought).
+
+``stated`` then takes the first of these that finds something (an answer must be *stated*: reasoning
+that merely contains the gold earns nothing):
+
 1. The last ``<answer>...</answer>`` block: inside it, its last ``\\boxed{}`` if any, else its whole text.
 2. The last ``\\boxed{}`` / ``\\fbox{}`` (several boxes on the final line, "\\boxed{-2} and \\boxed{1}",
    are read together as one list answer).
 3. GSM8K's ``#### N``.
 4. "The (final) answer is X" / "Answer: X" (the rest of that sentence).
-5. Otherwise the completion's last statement (its last line or sentence), if it is complete: a
-   completion that stops inside an open ``$``/``\\[`` math block was cut off and has no answer. In prose
-   the statement's last number is the answer; a formula that merely restates a computation ("$81 - 5$")
-   is not.
+
+``lenient`` adds a fallback, for comparison with harnesses that have one (lm-eval's flexible-extract):
+
+5. The completion's last statement (its last line or sentence), if it is complete: a completion that
+   stops inside an open ``$``/``\\[`` math block was cut off and has no answer. In prose the statement's
+   last number is the answer; a formula that merely restates a computation ("$81 - 5$") is not.
+
+The narrow modes follow papers' graders: ``boxed`` reads only rule 2 (Qwen2.5-Math, Dr. GRPO,
+SimpleRL-Zoo), ``answer_tag`` only rule 1 (DeepSeek-R1's template), ``gsm8k_hash`` only the last
+``#### N`` within the last 300 characters (verl's ``gsm8k.py``, strict method).
 
 Everything is linear-time string scanning, so megabyte-long or adversarial completions cost milliseconds.
 """
@@ -23,6 +34,8 @@ from __future__ import annotations
 
 import re
 from typing import Any
+
+EXTRACTION_MODES = ("stated", "lenient", "boxed", "answer_tag", "gsm8k_hash")
 
 # The longest answer span handed to the equivalence checker; anything longer is not an answer a grader
 # should spend time on (and is a classic way to smuggle many candidate answers into one reply).
@@ -151,7 +164,7 @@ def _math_delimiters_balanced(text: str) -> bool:
     )
 
 
-def extract_final_answer(text: Any) -> str | None:
+def extract_final_answer(text: Any, mode: str = "stated") -> str | None:
     """The final answer a completion states, as a short string, or None when it states none.
 
     >>> extract_final_answer("<think>maybe 41</think> <answer>42</answer>")
@@ -168,7 +181,15 @@ def extract_final_answer(text: Any) -> str | None:
     '$12$'
     >>> extract_final_answer(r"The roots are \\boxed{-2} and \\boxed{1}.")
     '-2, 1'
+    >>> extract_final_answer("Adding them, she has 72 apples.") is None  # not stated: no marker
+    True
+    >>> extract_final_answer("Adding them, she has 72 apples.", mode="lenient")
+    '72'
+    >>> extract_final_answer("The answer is 5.", mode="boxed") is None
+    True
     """
+    if mode not in EXTRACTION_MODES:
+        raise ValueError(f"unknown extraction mode {mode!r}; choose one of {', '.join(EXTRACTION_MODES)}")
     text = completion_text(text)
     if not text:
         return None
@@ -182,7 +203,15 @@ def extract_final_answer(text: Any) -> str | None:
     elif "<think>" in text:
         return None
 
-    answer = _answer_span(text)
+    if mode == "boxed":
+        answer = _final_boxes(text)
+    elif mode == "answer_tag":
+        answer = _answer_block(text)
+    elif mode == "gsm8k_hash":
+        numbers = _HASH_NUMBER.findall(text[-300:])
+        answer = numbers[-1].replace(",", "").replace("$", "") if numbers else None
+    else:
+        answer = _answer_span(text, lenient=mode == "lenient")
     if answer is None:
         return None
     answer = answer.strip()
@@ -191,16 +220,27 @@ def extract_final_answer(text: Any) -> str | None:
     return answer
 
 
-def _answer_span(text: str) -> str | None:
+_HASH_NUMBER = re.compile(r"#### (\-?[0-9\.\,]+)")  # verl/utils/reward_score/gsm8k.py, method "strict"
+
+
+def _answer_block(text: str) -> str | None:
+    """The last ``<answer>`` block's answer (its last box, if any, else its text); None if there is none
+    or it was cut off."""
     open_tag = text.rfind("<answer>")
-    if open_tag >= 0:
-        inner = text[open_tag + len("<answer>") :]
-        close = inner.find("</answer>")
-        if close < 0:
-            return None  # cut off inside the answer block
-        inner = inner[:close]
-        boxed = _final_boxes(inner)
-        return boxed if boxed is not None else inner
+    if open_tag < 0:
+        return None
+    inner = text[open_tag + len("<answer>") :]
+    close = inner.find("</answer>")
+    if close < 0:
+        return None  # cut off inside the answer block
+    inner = inner[:close]
+    boxed = _final_boxes(inner)
+    return boxed if boxed is not None else inner
+
+
+def _answer_span(text: str, lenient: bool = False) -> str | None:
+    if "<answer>" in text:
+        return _answer_block(text)
 
     # Only the tail is searched for "answer is": a stated answer is at the end of a reply.
     tail = text[-4000:]
@@ -227,7 +267,7 @@ def _answer_span(text: str) -> str | None:
         if span:
             return span
 
-    return _last_statement(tail)
+    return _last_statement(tail) if lenient else None
 
 
 _SENTENCE_SPLIT = re.compile(r"(?<=[.!?。！？])\s+|(?<=[。！？])")

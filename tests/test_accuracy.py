@@ -165,15 +165,33 @@ def test_registry_binds_parameters_and_names():
     ],
 )
 def test_a_restated_computation_is_not_an_answer(completion):
+    assert accuracy_reward([completion], ["76"], extract="lenient") == [0.0]
     assert accuracy_reward([completion], ["76"]) == [0.0]
 
 
-def test_the_last_number_of_a_final_sentence_is_its_answer():
-    assert (
-        accuracy_reward(
-            ["So 81 - 5 = 76.", "So the result is $81 - 5 = 76$", "Donc, il a 79 g de cire."],
-            ["76", "76", "79"],
-        )
-        == [1.0] * 3
-    )
-    assert accuracy_reward(["Soucis : 2,74 $ a..", "So the probability is .4"], ["2.74", "0.4"]) == [1.0, 1.0]
+def test_an_unstated_answer_earns_nothing_by_default_and_the_last_sentence_counts_when_lenient():
+    completions = ["So 81 - 5 = 76.", "So the result is $81 - 5 = 76$", "Donc, il a 79 g de cire."]
+    golds = ["76", "76", "79"]
+    assert accuracy_reward(completions, golds) == [0.0] * 3
+    assert accuracy_reward(completions, golds, extract="lenient") == [1.0] * 3
+    assert accuracy_reward(
+        ["Soucis : 2,74 $ a..", "So the probability is .4"], ["2.74", "0.4"], extract="lenient"
+    ) == [1.0, 1.0]
+
+
+@pytest.mark.parametrize(
+    ("extract", "completion", "score"),
+    [
+        ("boxed", r"So \boxed{4}.", 1.0),
+        ("boxed", "The answer is 4.", 0.0),
+        ("boxed", "#### 4", 0.0),
+        ("answer_tag", "<think>2+2</think> <answer>4</answer>", 1.0),
+        ("answer_tag", r"\boxed{4}", 0.0),
+        ("gsm8k_hash", "2 + 2 = 4\n#### 4", 1.0),
+        ("gsm8k_hash", "#### 4" + " and then some more text" * 20, 0.0),  # not in the last 300 characters
+        ("gsm8k_hash", r"\boxed{4}", 0.0),
+        ("gsm8k_hash", "####4", 0.0),  # verl's strict regex wants the space
+    ],
+)
+def test_narrow_extraction_modes_follow_their_papers_graders(extract, completion, score):
+    assert accuracy_reward([completion], ["4"], extract=extract) == [score]

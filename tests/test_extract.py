@@ -25,12 +25,17 @@ from rewards.extract import extract_final_answer, last_boxed
         ("Answer: 17", "17"),
         # a "Final Answer:" after the last box restates it: the later statement counts
         (r"\boxed{255} so the total is 10,455. Final Answer: The final answer is $10,455$.", "$10,455$"),
-        # 5. the last statement
-        ("First 2 + 2 = 4.\nSo we conclude $x = 4$", "So we conclude $x = 4$"),
     ],
 )
 def test_extraction_order(completion, expected):
     assert extract_final_answer(completion) == expected
+    assert extract_final_answer(completion, "lenient") == expected  # a stated answer wins in either mode
+
+
+def test_the_last_statement_counts_only_when_lenient():
+    completion = "First 2 + 2 = 4.\nSo we conclude $x = 4$"
+    assert extract_final_answer(completion) is None
+    assert extract_final_answer(completion, "lenient") == "So we conclude $x = 4$"
 
 
 def test_think_is_never_the_answer():
@@ -51,7 +56,7 @@ def test_no_final_answer():
     assert extract_final_answer(None) is None
     assert extract_final_answer(12) is None
     # cut off inside a display block: no complete final statement
-    assert extract_final_answer("So we get\n\\[\\frac{386}{64}\n") is None
+    assert extract_final_answer("So we get\n\\[\\frac{386}{64}\n", "lenient") is None
     # cut off inside the answer block
     assert extract_final_answer("<think>x</think><answer>4") is None
 
@@ -78,5 +83,6 @@ def test_last_boxed_balances_nested_braces():
     ],
 )
 def test_hostile_text_never_raises_and_stays_short(hostile):
-    answer = extract_final_answer(hostile)
-    assert answer is None or len(answer) <= 600
+    for mode in ("stated", "lenient", "boxed", "answer_tag", "gsm8k_hash"):
+        answer = extract_final_answer(hostile, mode)
+        assert answer is None or len(answer) <= 600

@@ -116,7 +116,7 @@ def test_smoke_recipe_runs_real_grpo_steps(tmp_path):
     )
     rows = [json.loads(line) for line in (tmp_path / "completions.jsonl").open()]
     assert rows and {"step", "prompt", "completion", "answer", "rewards"} <= set(rows[0])
-    assert set(rows[0]["rewards"]) == {"accuracy", "format"}
+    assert set(rows[0]["rewards"]) == {"accuracy", "format", "soft_overlong"}
     info = json.loads((tmp_path / "run_info.json").read_text())
     assert info["seed"] == 0 and info["versions"]["trl"] == "1.16.0"
     assert (tmp_path / "recipe.yaml").exists() and (tmp_path / "curves.png").stat().st_size > 0

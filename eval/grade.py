@@ -1,0 +1,65 @@
+"""The evaluation grader: the training reward itself, read two ways.
+
+``grade`` scores completions with ``rewards.accuracy_reward`` and the grader parameters a recipe's
+accuracy reward uses (``extract``, ``zero_if_truncated``), so a score here means what a reward in a
+training log means. The same completions are also scored with ``extract="lenient"`` (a last-sentence
+fallback), as lm-evaluation-harness reports strict-match beside flexible-extract: the headline number is
+the strict one, the lenient one shows how much a harness with a fallback would add.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from rewards import accuracy_reward, extract_final_answer
+from rewards.extract import EXTRACTION_MODES
+
+# The accuracy reward's defaults: what `python -m eval` grades with when no recipe says otherwise.
+DEFAULT_GRADER: dict[str, Any] = {"extract": "stated", "zero_if_truncated": False}
+GRADER_KEYS = tuple(DEFAULT_GRADER)
+
+
+def grader_params(params: dict[str, Any] | None) -> dict[str, Any]:
+    """The grading parameters among an accuracy reward's parameters, with the defaults filled in.
+
+    >>> grader_params({"extract": "boxed", "timeout_s": 5})
+    {'extract': 'boxed', 'zero_if_truncated': False}
+    """
+    chosen = {**DEFAULT_GRADER, **{k: v for k, v in (params or {}).items() if k in GRADER_KEYS}}
+    if chosen["extract"] not in EXTRACTION_MODES:
+        raise ValueError(f"extract {chosen['extract']!r} is not one of {', '.join(EXTRACTION_MODES)}")
+    return chosen
+
+
+@dataclass
+class Graded:
+    answers: list[str | None]  # what the grader read as each completion's final answer
+    scores: list[float | None]  # strict: the grader's own parameters
+    lenient: list[float | None]  # the same, with the last-sentence fallback
+
+
+def grade(
+    completions: Sequence[str],
+    golds: Sequence[Any],
+    grader: dict[str, Any] | None = None,
+    truncated: Sequence[bool] | None = None,
+) -> Graded:
+    """Score completions against golds, strictly (the grader's parameters) and leniently.
+
+    >>> g = grade(["The answer is 4.", "So she has 4 apples."], ["4", "4"])
+    >>> g.scores, g.lenient, g.answers
+    ([1.0, 0.0], [1.0, 1.0], ['4', None])
+    """
+    params = grader_params(grader)
+    scores = accuracy_reward(completions, golds, truncated=truncated, **params)
+    lenient_params = {**params, "extract": "lenient"}
+    lenient = accuracy_reward(completions, golds, truncated=truncated, **lenient_params)
+    answers = [extract_final_answer(c, params["extract"]) for c in completions]
+    return Graded(answers, scores, lenient)
+
+
+def correct_flags(scores: Sequence[float | None]) -> list[bool] | None:
+    """Per-sample correctness, or None when the gold can't be graded (a None score)."""
+    return None if any(s is None for s in scores) else [s == 1.0 for s in scores]
