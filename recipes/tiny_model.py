@@ -25,9 +25,8 @@ def build_tokenizer() -> PreTrainedTokenizerFast:
     characters = sorted(set(string.printable) - set("\r\x0b\x0c"))
     vocab = {token: i for i, token in enumerate(SPECIAL_TOKENS + characters)}
     tokenizer = Tokenizer(models.WordLevel(vocab=vocab, unk_token="<unk>"))
-    tokenizer.pre_tokenizer = pre_tokenizers.Split(
-        Regex("(?s)."), behavior="isolated"
-    )  # "." alone skips newlines
+    # Every character its own piece; "." alone would skip newlines (runs of them became one <unk>).
+    tokenizer.pre_tokenizer = pre_tokenizers.Split(Regex("[\\s\\S]"), behavior="isolated")
     tokenizer.decoder = decoders.Fuse()
     wrapped = PreTrainedTokenizerFast(
         tokenizer_object=tokenizer, pad_token="<pad>", eos_token="<eos>", unk_token="<unk>"
@@ -44,8 +43,8 @@ def build_tiny_model(
     >>> model, tokenizer = build_tiny_model()
     >>> sum(p.numel() for p in model.parameters()) < 2_000_000
     True
-    >>> tokenizer.decode(tokenizer("a b\\nc")["input_ids"])
-    'a b\\nc'
+    >>> tokenizer.decode(tokenizer("a b\\n\\nc")["input_ids"])
+    'a b\\n\\nc'
     """
     tokenizer = build_tokenizer()
     config = LlamaConfig(
