@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from rewards.accuracy import grade_answers
+from rewards.accuracy import answers_equivalent
 
 
 def pass_at_k(n: int, c: int, k: int) -> float:
@@ -43,27 +43,47 @@ def ks_for(n: int) -> list[int]:
     return ks
 
 
-def _equivalent(a: str, b: str) -> bool:
-    if a == b:
-        return True
-    return grade_answers([a], [b])[0] == 1.0 or grade_answers([b], [a])[0] == 1.0
+def answer_equivalence(answer_lists: Iterable[Sequence[str | None]]) -> Callable[[str, str], bool]:
+    """Equivalence between the answers of each problem's samples, decided in one batched call: every
+    distinct pair of distinct answers within a problem is checked once, with the reward's own rules
+    (``rewards.answers_equivalent``); answers are never treated as golds.
+
+    >>> equal = answer_equivalence([["0.5", "\\\\frac{1}{2}", "3"]])
+    >>> equal("0.5", "\\\\frac{1}{2}"), equal("\\\\frac{1}{2}", "0.5"), equal("0.5", "3")
+    (True, True, False)
+    """
+    pairs: set[tuple[str, str]] = set()
+    for answers in answer_lists:
+        distinct = sorted({a for a in answers if a is not None})
+        pairs.update((a, b) for i, a in enumerate(distinct) for b in distinct[i + 1 :])
+    ordered = sorted(pairs)
+    verdicts = dict(zip(ordered, answers_equivalent(ordered), strict=True)) if ordered else {}
+
+    def equal(a: str, b: str) -> bool:
+        return a == b or verdicts.get((min(a, b), max(a, b)), False)
+
+    return equal
 
 
-def majority_correct(answers: Sequence[str | None], correct: Sequence[bool]) -> bool:
+def majority_correct(
+    answers: Sequence[str | None], correct: Sequence[bool], equal: Callable[[str, str], bool] | None = None
+) -> bool:
     """Whether the most common answer is right, counting equivalent answers ("0.5", "\\frac{1}{2}") as one
-    vote, with the same equivalence as the reward. Ties go to the answer seen first; no answer never wins.
+    vote (``equal``: an ``answer_equivalence``; by default one is built for these answers). Ties go to the
+    answer seen first; no answer never wins.
 
     >>> majority_correct(["0.5", "\\\\frac{1}{2}", "3", "3"], [True, True, False, False])
     True
     >>> majority_correct(["3", "3", "0.5"], [False, False, True])
     False
     """
+    equal = equal or answer_equivalence([answers])
     clusters: list[list[int]] = []  # indices of samples with equivalent answers
     for i, answer in enumerate(answers):
         if answer is None:
             continue
         for cluster in clusters:
-            if _equivalent(answers[cluster[0]], answer):
+            if equal(answers[cluster[0]], answer):
                 cluster.append(i)
                 break
         else:
@@ -131,10 +151,11 @@ def compute_metrics(records: Sequence[dict[str, Any]]) -> dict[str, Any]:
             metrics[f"pass@{k}"] = sum(
                 pass_at_k(len(r["correct"]), sum(r["correct"]), k) for r in graded
             ) / len(graded)
-    for k in ks_for(n):
-        if k > 1:
+    if n > 1:
+        equal = answer_equivalence(r["answers"] for r in graded)
+        for k in ks_for(n)[1:]:
             metrics[f"maj@{k}"] = sum(
-                majority_correct(r["answers"][:k], r["correct"][:k]) for r in graded
+                majority_correct(r["answers"][:k], r["correct"][:k], equal) for r in graded
             ) / len(graded)
     samples = sum(sizes)
     if all("formatted" in r for r in graded):

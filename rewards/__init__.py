@@ -15,7 +15,7 @@ import inspect
 from collections.abc import Callable
 from typing import Any
 
-from rewards.accuracy import accuracy_reward, grade_answers
+from rewards.accuracy import accuracy_reward, answers_equivalent, grade_answers
 from rewards.extract import extract_final_answer, last_boxed
 from rewards.format import format_reward, has_format, tag_count_reward
 from rewards.shaping import cosine_scaled_reward, repetition_penalty_reward, soft_overlong_punishment
@@ -56,12 +56,14 @@ def get(name: str, **params: Any) -> Callable[..., list]:
         return bound(*args, **kwargs)
 
     reward.__name__ = name
+    reward.params = dict(params)  # what was bound, for logs and for evaluation to grade alike
     return reward
 
 
 __all__ = [
     "REGISTRY",
     "accuracy_reward",
+    "answers_equivalent",
     "cosine_scaled_reward",
     "extract_final_answer",
     "format_reward",

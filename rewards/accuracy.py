@@ -1,34 +1,39 @@
 """The accuracy reward, which is also the evaluation grader: 1.0 when the final answer equals the gold.
 
 Two stages: ``extract_final_answer`` picks the answer span (rewards/extract.py documents the order), then
-``grade_answers`` decides equivalence: exactly for plain numbers (rewards/numbers.py), symbolically
-through math-verify for everything else (rewards/verifier.py), with a hard time limit per item.
+``grade_answers`` decides equivalence, once per distinct (gold, answer) pair: identical text
+(rewards/normalize.py); plain numbers, exactly (rewards/plain_numbers.py); values of small expressions,
+tuples, intervals and sets (rewards/expressions.py); and only then math-verify, in worker processes with
+a hard time limit per item (rewards/verifier.py).
 """
 
 from __future__ import annotations
 
+import collections
 import logging
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from fractions import Fraction
 from typing import Any
 
+from rewards.expressions import answer_shape, numeric_verdict
 from rewards.extract import completion_text, extract_final_answer
-from rewards.numbers import parse_plain_number
-from rewards.numeric import answer_shape, clearly_different, strip_assignment
-from rewards.verifier import DIFFERENT, EQUIVALENT, GOLD_ERROR, TIMEOUT, get_pool
+from rewards.normalize import canonical_text, strip_assignment
+from rewards.plain_numbers import parse_plain_number
+from rewards.verifier import CRASHED, DIFFERENT, EQUIVALENT, GOLD_ERROR, TIMEOUT, get_pool
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_TIMEOUT_S = 3.0
 _reported_bad_golds: set[str] = set()
-# Verdicts of the symbolic checker, by (gold, answer): it is a pure function, and GRPO meets the same
-# golds every epoch, often with the same answers.
-_RESULTS: dict[tuple[str, str], str] = {}
+# Verdicts by (gold, answer): grading is a pure function, and GRPO meets the same golds every epoch,
+# often with the same answers. Least recently used entries go first past the cap; a
+# call reads its verdicts from its own dict, so an eviction never changes a score in flight.
+_RESULTS: collections.OrderedDict[tuple[str, str], str] = collections.OrderedDict()
 _MAX_RESULTS = 200_000
-_TEXT_WRAPPER = re.compile(r"\\(?:text|textbf|textit|mathrm|mbox)\{([^{}]*)\}")
-_SPACING = re.compile(r"\s+|\\[,;!: ]|^\$+|\$+$")
+# Items the symbolic checker could not judge (they score 0): counted for the run log and eval metrics.
+INCIDENTS: collections.Counter[str] = collections.Counter()
 # A gold listing several answers ("3, 5", "1 and 2") makes "3 or 5" a fair statement of it.
 _MULTI_ANSWER = re.compile(r",|;|\bor\b|\band\b|\\pm")
 
@@ -42,9 +47,7 @@ def grade_answers(
     """Grade extracted answers against golds: 1.0, 0.0, or None where the gold itself can't be parsed.
 
     Each distinct (gold, answer) pair is checked once (and remembered), so a GRPO group that repeats an
-    answer costs one check, and each distinct gold is parsed once per worker. Order of checks: identical
-    text; plain numbers, exactly; constant expressions whose values clearly differ (rewards/numeric.py);
-    then math-verify, in a worker process with a hard time limit.
+    answer costs one check, and each distinct gold is parsed once per worker.
 
     >>> grade_answers(["72", "2,125", "\\\\frac{1}{2}"], ["72.00", "2125", "0.5"])
     [1.0, 1.0, 1.0]
@@ -52,8 +55,6 @@ def grade_answers(
     [0.0]
     """
     scores: list[float | None] = [0.0] * len(answers)
-    # Every check below runs once per distinct (gold, answer) pair: a GRPO batch repeats each gold G
-    # times, and a group often repeats its answer.
     pairs: dict[tuple[str, str], list[int]] = {}
     for i, (gold, answer) in enumerate(zip(golds, answers, strict=True)):
         if isinstance(gold, (int, float)) and not isinstance(gold, bool) and math.isfinite(gold):
@@ -63,31 +64,86 @@ def grade_answers(
             _report_bad_gold(repr(gold))
         elif isinstance(answer, str) and answer.strip():
             pairs.setdefault((gold.strip(), answer), []).append(i)
+    for pair, verdict in judge(list(pairs), timeout_s).items():
+        for i in pairs[pair]:
+            if verdict == GOLD_ERROR:
+                scores[i] = None
+                _report_bad_gold(pair[0])
+            else:
+                scores[i] = 1.0 if verdict == EQUIVALENT else 0.0
+    return scores
 
+
+def judge(pairs: list[tuple[str, str]], timeout_s: float = DEFAULT_TIMEOUT_S) -> dict[tuple[str, str], str]:
+    """A verdict per distinct (gold, answer) pair: EQUIVALENT, DIFFERENT, GOLD_ERROR, or TIMEOUT / CRASHED
+    (the checker could not judge it; counted in ``INCIDENTS``, never remembered, scored 0)."""
+    verdicts: dict[tuple[str, str], str] = {}
     symbolic = []
-    for pair, indices in pairs.items():
-        verdict = _quick_verdict(*pair)
-        if verdict is None:
+    for pair in pairs:
+        if pair in _RESULTS:
+            _RESULTS.move_to_end(pair)
+            verdicts[pair] = _RESULTS[pair]
+            continue
+        quick = _quick_verdict(*pair)
+        if quick is None:
             symbolic.append(pair)
         else:
-            _apply(indices, verdict, pair[0], scores)
+            verdicts[pair] = _remember(pair, quick)
+    if symbolic:
+        results = dict(zip(symbolic, get_pool().check(symbolic, timeout_s), strict=True))
+        # Once more: a pair whose worker was killed by the machine (memory, a signal), and a pair whose gold
+        # math-verify can't read but this module reads as a plain number ("\\$32,\\!348" is 32348 to both):
+        # such a gold must never make a row ungradable.
+        again = [
+            (pair, (_verifier_gold(pair[0]), pair[1]))
+            for pair, result in results.items()
+            if result == CRASHED or (result == GOLD_ERROR and _verifier_gold(pair[0]) != pair[0])
+        ]
+        if again:
+            retried = get_pool().check([sent for _, sent in again], timeout_s)
+            results.update((pair, result) for (pair, _), result in zip(again, retried, strict=True))
+        for pair, result in results.items():
+            verdicts[pair] = result
+            if result in (TIMEOUT, CRASHED):
+                INCIDENTS[result] += 1
+            else:
+                _remember(pair, result)
+    return verdicts
 
-    unknown = [pair for pair in symbolic if pair not in _RESULTS]
-    for pair, result in zip(unknown, get_pool().check(unknown, timeout_s) if unknown else [], strict=True):
-        if result != TIMEOUT:  # a timeout may be load: it is not remembered as a verdict
-            _RESULTS[pair] = result
-            if len(_RESULTS) > _MAX_RESULTS:
-                _RESULTS.pop(next(iter(_RESULTS)))
-        _apply(pairs[pair], result, pair[0], scores)
-    for pair in symbolic:
-        if pair in _RESULTS:
-            _apply(pairs[pair], _RESULTS[pair], pair[0], scores)
-    return scores
+
+def _remember(pair: tuple[str, str], verdict: str) -> str:
+    _RESULTS[pair] = verdict
+    if len(_RESULTS) > _MAX_RESULTS:
+        _RESULTS.popitem(last=False)
+    return verdict
+
+
+def answers_equivalent(pairs: list[tuple[str, str]], timeout_s: float = DEFAULT_TIMEOUT_S) -> list[bool]:
+    """Whether two *model* answers say the same thing (for majority votes): one check per pair, no gold
+    warnings (an answer math-verify can't read is equal only to identical text).
+
+    >>> answers_equivalent([("0.5", "\\\\frac{1}{2}"), ("3", "4")])
+    [True, False]
+    """
+    verdicts = judge([(a.strip(), b) for a, b in pairs], timeout_s)
+    return [verdicts[(a.strip(), b)] == EQUIVALENT for a, b in pairs]
+
+
+def _verifier_gold(gold: str) -> str:
+    """The gold as math-verify should read it: a plain number as its exact value, else as written.
+
+    >>> _verifier_gold("\\\\$32,\\\\!348"), _verifier_gold("18.90"), _verifier_gold("x+1")
+    ('32348', '189/10', 'x+1')
+    """
+    value = parse_plain_number(gold)
+    if value is None:
+        return gold
+    return str(value.numerator) if value.denominator == 1 else f"{value.numerator}/{value.denominator}"
 
 
 def _quick_verdict(gold: str, answer: str) -> str | None:
     """EQUIVALENT or DIFFERENT when cheap rules decide the pair, None when math-verify must."""
-    if _same_text(gold, answer):
+    if canonical_text(gold) == canonical_text(answer):
         return EQUIVALENT
     if _HEDGE.search(answer) and not _MULTI_ANSWER.search(gold):
         return DIFFERENT
@@ -95,29 +151,9 @@ def _quick_verdict(gold: str, answer: str) -> str | None:
     gold_value, answer_value = parse_plain_number(gold), parse_plain_number(value)
     if gold_value is not None and answer_value is not None:
         return EQUIVALENT if _numbers_equal(gold_value, answer_value) else DIFFERENT
-    if clearly_different(gold, value) or _shapes_differ(gold, value):
+    if _shapes_differ(gold, value):
         return DIFFERENT
-    return None
-
-
-def _apply(indices: list[int], result: str, gold: str, scores: list[float | None]) -> None:
-    for i in indices:
-        if result == GOLD_ERROR:
-            scores[i] = None
-            _report_bad_gold(gold)
-        else:
-            scores[i] = 1.0 if result == EQUIVALENT else 0.0
-
-
-def _canonical_text(text: str) -> str:
-    text = _TEXT_WRAPPER.sub(r"\1", text)
-    text = _SPACING.sub("", text)
-    return text.casefold() if text.isalpha() else text  # "\text{Even}" == "even"; "X" != "x" in math
-
-
-def _same_text(gold: str, answer: str) -> bool:
-    """Identical up to spacing, math delimiters and text markup: equivalent by definition."""
-    return _canonical_text(gold) == _canonical_text(answer)
+    return numeric_verdict(gold, value)
 
 
 def _shapes_differ(gold: str, answer: str) -> bool:
@@ -177,7 +213,12 @@ def accuracy_reward(
     [1.0, 0.0]
     """
     answers = [extract_final_answer(completion_text(c), extract) for c in completions]
+    before = INCIDENTS.copy()
     scores = grade_answers(list(answer), answers, timeout_s=timeout_s)
+    log_metric: Callable[[str, float], None] | None = kwargs.get("log_metric")
+    if log_metric is not None:  # TRL's hook: lands in the run's logs beside the rewards
+        for kind in (TIMEOUT, CRASHED):
+            log_metric(f"grader/{kind}", float(INCIDENTS[kind] - before[kind]))
     if zero_if_truncated and truncated is not None:
         scores = [
             0.0 if cut and score is not None else score for score, cut in zip(scores, truncated, strict=True)

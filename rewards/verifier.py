@@ -4,7 +4,8 @@ math-verify's own timeouts use ``signal.alarm``, which only works on a process's
 rewards from wherever it likes, and then math-verify silently runs without any limit). A single hostile
 answer (``\\boxed{9^{9^{9^{9}}}}``) can then hang a whole training run. So every symbolic check runs in a
 small pool of worker processes: each item gets a deadline, and a worker that misses it is killed and
-replaced. The item scores 0 and is counted in ``VerifierPool.timeouts``.
+replaced. The item scores 0 and is counted (``VerifierPool.timeouts``, ``rewards.accuracy.INCIDENTS``);
+a worker that dies mid-item (memory, a signal) is replaced and its item retried once by the caller.
 
 Workers are fresh interpreters (``python -m rewards.verifier_worker``): they never inherit the trainer's threads,
 GPU state or memory, and a replacement starts in the background while the other workers carry on.
@@ -15,7 +16,6 @@ from __future__ import annotations
 import atexit
 import logging
 import os
-import re
 import subprocess
 import sys
 import threading
@@ -24,52 +24,16 @@ from multiprocessing.connection import Connection, wait
 
 logger = logging.getLogger(__name__)
 
-# Results a worker can send back for one (gold, answer) pair.
-EQUIVALENT, DIFFERENT, GOLD_ERROR, TIMEOUT = "equivalent", "different", "gold_error", "timeout"
+# Results for one (gold, answer) pair: a worker's verdict, or what happened when it gave none (the
+# deadline passed; the worker died, e.g. of memory or a signal).
+EQUIVALENT, DIFFERENT, GOLD_ERROR = "equivalent", "different", "gold_error"
+TIMEOUT, CRASHED = "timeout", "crashed"
 
 # Limits inside a worker: math-verify's own (soft) timeouts, and a memory cap so that a huge power
 # raises MemoryError instead of swapping the machine.
-_SOFT_TIMEOUT_S = 1
-_WORKER_MEMORY_BYTES = 4 * 1024**3
+SOFT_TIMEOUT_S = 1
+WORKER_MEMORY_BYTES = 4 * 1024**3
 _REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-def wrap_gold(gold: str) -> str:
-    """Put a bare LaTeX gold inside ``$...$`` so math-verify reads the whole of it.
-
-    Unwrapped, math-verify picks one number out of the text: ``[-2, 7]`` parses as 7 and ``2\\sqrt{2}``
-    as 2.
-
-    >>> wrap_gold("[-2, 7]")
-    '$[-2, 7]$'
-    >>> wrap_gold("$x$")
-    '$x$'
-    """
-    gold = gold.strip()
-    if "$" in gold or "\\boxed" in gold or "\\[" in gold or "\\(" in gold:
-        return gold
-    return f"${gold}$"
-
-
-_PROSE_WORD = re.compile(r"(?<![\\a-zA-Z])[a-zA-Z]{3,}")
-# math-verify reads "\mathrm{e}" as the end of the expression ("1 - \frac{2}{\mathrm{e}}" parses as 1):
-# single-letter roman constants are rewritten to the plain letter, which it reads as Euler's e / i.
-_ROMAN_LETTER = re.compile(r"\\(?:mathrm|rm|textrm|operatorname)\{\s*([a-zA-Z])\s*\}")
-
-
-def normalize_latex(text: str) -> str:
-    """Rewrites that stop math-verify from misreading an expression (applied to gold and answer)."""
-    return _ROMAN_LETTER.sub(r"\1", text)
-
-
-def _wrap_answer(answer: str) -> str:
-    # An answer span that is already LaTeX-delimited or plain prose is parsed as it is (math-verify finds
-    # the expression in it); a bare expression like "\frac{1}{2}" or "f(y) = y" gets delimiters.
-    if "$" in answer or "\\[" in answer or "\\(" in answer or "\\boxed" in answer:
-        return answer
-    if _PROSE_WORD.search(answer) and "\\" not in answer:
-        return answer  # prose: "Jane started 3 hours ago"
-    return f"${answer}$"
 
 
 class _Worker:
@@ -109,6 +73,7 @@ class VerifierPool:
         self._workers: list[_Worker] = []
         self._lock = threading.Lock()
         self.timeouts = 0
+        self.crashes = 0
 
     def check(self, pairs: list[tuple[str, str]], timeout_s: float) -> list[str]:
         """Judge each (gold, answer) pair; returns one of EQUIVALENT, DIFFERENT, GOLD_ERROR, TIMEOUT."""
@@ -142,9 +107,10 @@ class VerifierPool:
                     if worker.conn_in in ready:
                         try:
                             message = worker.conn_in.recv()
-                        except (EOFError, OSError):  # the worker died (memory, signal): its item scores 0
+                        except (EOFError, OSError):  # the worker died (memory, signal): no verdict
                             if worker.task:
-                                results[worker.task[0]] = DIFFERENT
+                                results[worker.task[0]] = CRASHED
+                                self.crashes += 1
                             self._replace(worker)
                             continue
                         if message == "ready":

@@ -7,31 +7,23 @@ import os
 from collections import OrderedDict
 from multiprocessing.connection import Connection
 
-from rewards.verifier import (
-    _SOFT_TIMEOUT_S,
-    _WORKER_MEMORY_BYTES,
-    DIFFERENT,
-    EQUIVALENT,
-    GOLD_ERROR,
-    _wrap_answer,
-    normalize_latex,
-    wrap_gold,
-)
+from rewards.normalize import normalize_latex, wrap_answer, wrap_gold
+from rewards.verifier import DIFFERENT, EQUIVALENT, GOLD_ERROR, SOFT_TIMEOUT_S, WORKER_MEMORY_BYTES
 
 
 def _judge(gold: str, answer: str, parsed_golds: OrderedDict, parse, verify) -> str:
     try:
         gold_parsed = parsed_golds.get(gold)
         if gold_parsed is None:
-            gold_parsed = parse(wrap_gold(normalize_latex(gold)), parsing_timeout=_SOFT_TIMEOUT_S)
+            gold_parsed = parse(wrap_gold(normalize_latex(gold)), parsing_timeout=SOFT_TIMEOUT_S)
             parsed_golds[gold] = gold_parsed
             if len(parsed_golds) > 4096:
                 parsed_golds.popitem(last=False)
         if not any(not isinstance(value, str) for value in gold_parsed):
             return GOLD_ERROR  # math-verify found no expression in it, only the raw text
-        answer_parsed = parse(_wrap_answer(normalize_latex(answer)), parsing_timeout=_SOFT_TIMEOUT_S)
+        answer_parsed = parse(wrap_answer(normalize_latex(answer)), parsing_timeout=SOFT_TIMEOUT_S)
         ok = bool(answer_parsed) and verify(
-            gold_parsed, answer_parsed, timeout_seconds=_SOFT_TIMEOUT_S, allow_set_relation_comp=True
+            gold_parsed, answer_parsed, timeout_seconds=SOFT_TIMEOUT_S, allow_set_relation_comp=True
         )
         return EQUIVALENT if ok else DIFFERENT
     except BaseException:  # noqa: BLE001 - MemoryError, RecursionError, sympy internals: all score 0
@@ -47,7 +39,7 @@ def main() -> None:
     try:
         import resource
 
-        resource.setrlimit(resource.RLIMIT_AS, (_WORKER_MEMORY_BYTES, _WORKER_MEMORY_BYTES))
+        resource.setrlimit(resource.RLIMIT_AS, (WORKER_MEMORY_BYTES, WORKER_MEMORY_BYTES))
     except (ImportError, ValueError, OSError):
         pass
     logging.getLogger("math_verify").setLevel(logging.CRITICAL)  # its timeouts are ours to report

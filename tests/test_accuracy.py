@@ -6,8 +6,8 @@ import pytest
 
 import rewards.accuracy as accuracy
 from rewards import accuracy_reward, get, grade_answers
-from rewards.numbers import parse_plain_number
-from rewards.verifier import EQUIVALENT, TIMEOUT, VerifierPool
+from rewards.plain_numbers import parse_plain_number
+from rewards.verifier import CRASHED, EQUIVALENT, GOLD_ERROR, TIMEOUT, VerifierPool
 
 
 @pytest.mark.parametrize(
@@ -90,12 +90,12 @@ def test_each_distinct_pair_is_checked_once(monkeypatch):
             return [EQUIVALENT] * len(pairs)
 
     monkeypatch.setattr(accuracy, "get_pool", lambda: RecordingPool())
-    golds = [r"\frac{\pi}{2}"] * 8 + [r"\sqrt{2}"] * 8
-    answers = [r"\frac{\pi}{2}", r"\pi/2"] * 4 + [r"\sqrt{2}", "2^{1/2}"] * 4
+    golds = ["x^2+2x+1"] * 8 + [r"\cos 2x"] * 8
+    answers = ["x^2+2x+1", "(x+1)^2"] * 4 + [r"\cos 2x", r"1 - 2\sin^2 x"] * 4
     scores = grade_answers(golds, answers)
     assert scores == [1.0] * 16
-    # the identical strings never reach the symbolic checker; each other distinct pair reaches it once
-    assert sorted(seen) == sorted({(r"\frac{\pi}{2}", r"\pi/2"), (r"\sqrt{2}", "2^{1/2}")})
+    # identical strings never reach the symbolic checker; each other distinct pair reaches it once
+    assert sorted(seen) == sorted({("x^2+2x+1", "(x+1)^2"), (r"\cos 2x", r"1 - 2\sin^2 x")})
 
 
 def test_a_worker_past_its_deadline_is_killed_and_replaced():
@@ -195,3 +195,112 @@ def test_an_unstated_answer_earns_nothing_by_default_and_the_last_sentence_count
 )
 def test_narrow_extraction_modes_follow_their_papers_graders(extract, completion, score):
     assert accuracy_reward([completion], ["4"], extract=extract) == [score]
+
+
+# --- the grader under load and over long runs ---------------------------------------------------------------
+
+
+class FakePool:
+    """Answers a scripted verdict per call (a list per call, or one verdict for every pair)."""
+
+    def __init__(self, *calls):
+        self.calls, self.seen = list(calls), []
+
+    def check(self, pairs, timeout_s):
+        self.seen.append(list(pairs))
+        scripted = self.calls.pop(0) if self.calls else EQUIVALENT
+        return list(scripted) if isinstance(scripted, list) else [scripted] * len(pairs)
+
+
+SYMBOLIC = [("x^2+2x+1", "(x+1)^2"), (r"\cos 2x", r"1-2\sin^2 x"), ("x+x", "2x"), ("x^3", "x x x")]
+
+
+def test_a_verdict_read_from_the_cache_survives_evictions_in_the_same_call(monkeypatch):
+    monkeypatch.setattr(accuracy, "_MAX_RESULTS", 2)
+    monkeypatch.setattr(accuracy, "_RESULTS", accuracy.collections.OrderedDict())
+    monkeypatch.setattr(accuracy, "get_pool", lambda: FakePool())
+    first = SYMBOLIC[0]
+    assert grade_answers([first[0]], [first[1]]) == [1.0]  # now cached
+    golds, answers = zip(*SYMBOLIC, strict=True)
+    # the cached pair is read first, then three new verdicts evict it: its score must still be 1.0
+    assert grade_answers(list(golds), list(answers)) == [1.0] * 4
+    assert len(accuracy._RESULTS) == 2
+
+
+def test_a_crashed_worker_is_retried_once_and_counted_if_it_crashes_again(monkeypatch):
+    monkeypatch.setattr(accuracy, "_RESULTS", accuracy.collections.OrderedDict())
+    pool = FakePool(CRASHED, EQUIVALENT)
+    monkeypatch.setattr(accuracy, "get_pool", lambda: pool)
+    before = accuracy.INCIDENTS.copy()
+    assert grade_answers([SYMBOLIC[0][0]], [SYMBOLIC[0][1]]) == [1.0]  # the retry judged it
+    assert accuracy.INCIDENTS == before and len(pool.seen) == 2
+
+    pool = FakePool(CRASHED, CRASHED)
+    monkeypatch.setattr(accuracy, "get_pool", lambda: pool)
+    assert grade_answers([SYMBOLIC[1][0]], [SYMBOLIC[1][1]]) == [0.0]
+    assert accuracy.INCIDENTS["crashed"] == before["crashed"] + 1
+    assert SYMBOLIC[1] not in accuracy._RESULTS  # not a verdict: asked again next time
+
+
+def test_timeouts_are_not_remembered_and_reach_the_run_log(monkeypatch):
+    monkeypatch.setattr(accuracy, "_RESULTS", accuracy.collections.OrderedDict())
+    monkeypatch.setattr(accuracy, "get_pool", lambda: FakePool(TIMEOUT))
+    logged = []
+    completions = [rf"\boxed{{{SYMBOLIC[2][1]}}}"]
+    scores = accuracy_reward(
+        completions, [SYMBOLIC[2][0]], log_metric=lambda name, value: logged.append((name, value))
+    )
+    assert scores == [0.0] and SYMBOLIC[2] not in accuracy._RESULTS
+    assert ("grader/timeout", 1.0) in logged and ("grader/crashed", 0.0) in logged
+
+
+def test_a_gold_only_this_grader_reads_is_sent_to_math_verify_as_its_value(monkeypatch):
+    monkeypatch.setattr(accuracy, "_RESULTS", accuracy.collections.OrderedDict())
+    pool = FakePool(GOLD_ERROR, EQUIVALENT)
+    monkeypatch.setattr(accuracy, "get_pool", lambda: pool)
+    gold = r"\$32,\!348"
+    assert grade_answers([gold], [r"32348 + 0\log_2 x"]) == [1.0]
+    assert pool.seen[1] == [("32348", r"32348 + 0\log_2 x")]
+
+
+def test_majority_votes_check_each_pair_of_answers_once_in_one_batch(monkeypatch, caplog):
+    from eval.metrics import compute_metrics
+
+    monkeypatch.setattr(accuracy, "_RESULTS", accuracy.collections.OrderedDict())
+    pool = FakePool()
+    monkeypatch.setattr(accuracy, "get_pool", lambda: pool)
+    records = [
+        {"correct": [True, True, False, False], "answers": ["x^2+2x+1", "(x+1)^2", "x+2", "x+2"]},
+        {"correct": [False, True, True, False], "answers": ["7", "y", "y", None]},
+    ]
+    with caplog.at_level("WARNING"):
+        metrics = compute_metrics(records)
+    assert "cannot be parsed" not in caplog.text  # model answers are never treated as golds
+    assert len(pool.seen) == 1  # one batched call for the whole benchmark
+    assert pool.seen[0] == [("(x+1)^2", "x^2+2x+1")]  # the only pair the fast paths can't settle
+    assert metrics["maj@4"] == 1.0  # (x+1)^2 and x^2+2x+1 are one answer with two votes; y wins the second
+
+
+def test_evaluation_grades_with_the_training_rewards_function_and_parameters(tmp_path, monkeypatch):
+    import eval.grade as grade_module
+    from recipes.config import load_recipe, parse_recipe
+    from recipes.train import reward_functions, training_grader
+
+    recipe = parse_recipe(
+        load_recipe(
+            "recipes/smoke.yaml",
+            ["rewards=[{name: accuracy, params: {extract: boxed, zero_if_truncated: true}}]"],
+        )
+    )
+    [training_reward] = reward_functions(recipe)
+    grader = training_grader(recipe)
+    assert grader == {"extract": "boxed", "zero_if_truncated": True}
+    assert grade_module.accuracy_reward is accuracy_reward  # evaluation's function is the reward itself
+    calls = []
+    monkeypatch.setattr(grade_module, "accuracy_reward", lambda *a, **k: calls.append(k) or [1.0] * len(a[0]))
+    grade_module.grade(["\\boxed{1}"], ["1"], grader, truncated=[False])
+    assert calls[0] == {"truncated": [False], **grader}  # the strict score: exactly the training parameters
+    assert calls[1] == {"truncated": [False], **grader, "extract": "lenient"}
+    # ... and training bound those same parameters to that same function
+    assert training_reward.__wrapped__ is accuracy_reward
+    assert {key: training_reward.params[key] for key in grader} == grader

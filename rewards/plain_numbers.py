@@ -10,18 +10,9 @@ from __future__ import annotations
 import re
 from fractions import Fraction
 
-_WRAPPERS = re.compile(r"^\$+|\$+$|^\\\(|\\\)$|^\\\[|\\\]$")
-_NOISE = re.compile(
-    r"\\[,!;: ]|\\(?:left|right)\b|\\(?:text|textbf|mathrm|mbox)\{\s*\}|\{,\}|\\\$|\$|€|£|¥|\\%|%"
-    r"|\s*(?:percent|pct)\.?$",
-    re.IGNORECASE,
-)
-# A trailing unit word ("18 dollars", "5\text{ cm}", "4 km/h", "10 m²") is dropped: gold answers in the
-# data sets this repository loads never carry units, and the number before the unit is the answer.
-_TRAILING_UNIT = re.compile(
-    r"(?:\s*\\(?:text|textbf|mathrm|mbox)\{[^{}]*\}(?:\^\{?\d\}?)?|\s+[A-Za-z]{2,}[A-Za-z./]*(?:\^\{?\d\}?|[²³])?"
-    r"|\s*(?:m|cm|km|mm|kg|g)[²³]|\^\\circ|°)+\s*$"
-)
+from rewards.normalize import EMPTY_TEXT, LATEX_SPACING, strip_delimiters, strip_units
+
+_NOISE = re.compile(r"\\(?:left|right)\b|\\\$|\$|€|£|¥|\s*(?:percent|pct)\.?$", re.IGNORECASE)
 _NUMBER = re.compile(r"^([+-]?)(\d+(?:,\d{3})*|\d{1,3}(?: \d{3})+)?(\.\d*)?$")
 _FRACTION = re.compile(
     r"^([+-]?)\\[dtc]?frac\{([^{}]+)\}\{([^{}]+)\}$|^([+-]?)\(?([^/()]+)\)?/\(?([^/()]+)\)?$"
@@ -68,16 +59,15 @@ def parse_plain_number(text: str) -> Fraction | None:
     """
     if not isinstance(text, str) or len(text) > 64:
         return None
-    s = text.strip().rstrip(".").strip()
-    for _ in range(2):
-        s = _WRAPPERS.sub("", s).strip()
+    s = strip_delimiters(text.strip().rstrip(".").strip())
     s = re.sub(r",\\[!,]\s*(?=\d{3}(?!\d))", ",", s)  # "11,\! 111,\! 100" (but "32, 349" is a list)
+    s = LATEX_SPACING.sub("", EMPTY_TEXT.sub("", s))
     s = _NOISE.sub("", s).strip()
     scaled = _SCALED.match(s)
     if scaled:  # "2 million"
         value = parse_plain_number(scaled.group(1))
         return None if value is None else value * _SCALE_WORDS[scaled.group(2).lower()]
-    s = _TRAILING_UNIT.sub("", s).strip()
+    s = strip_units(s)
     if s.startswith("{") and s.endswith("}") and s.count("{") == 1:
         s = s[1:-1].strip()
     value = _decimal(s)

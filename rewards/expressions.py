@@ -1,0 +1,563 @@
+"""The fast symbolic path: answers evaluated as numbers, without sympy.
+
+Most answers in a GRPO batch are small LaTeX expressions (``\\frac{3}{4}``, ``2\\sqrt{5}``, ``1-12i``,
+``(3, \\frac{\\pi}{2})``, ``x^2+1``), and parsing each one through latex2sympy's grammar is what makes a
+cold batch slow. This module reads that subset (numbers, ``+ - * / ^``, ``\\frac``, ``\\sqrt``, ``\\pi``,
+``i``, ``\\infty``, ``\\pm``, trigonometric functions, ``\\ln``, implicit products, single-letter
+variables; tuples, intervals, unions, sets, lists and numbers in other bases) and decides a
+(gold, answer) pair when its values settle it:
+
+- constants (no variables): equal values are equivalent, different values are not. Decimals follow the
+  plain-number rule: a decimal answer of at least 6 places equals the gold rounded or truncated there,
+  a shorter one (0.866 for sqrt(3)/2) does not;
+- expressions with variables: different values at a test point mean different answers; equal values
+  are left to math-verify (the evaluator never *accepts* a non-constant answer);
+- a constant against an expression with variables, or against an equation, is different;
+- tuples, intervals and unions compare element by element and bracket by bracket; sets and comma lists
+  as sets; a mixed number or a number in another base is different from a value equal to none of its
+  readings.
+
+Anything else (matrices, ``e``, ``\\log``, words) gives None and goes to math-verify. The evaluator is
+deliberately small: what it can't read it refuses, so a gap costs speed, never a verdict.
+"""
+
+from __future__ import annotations
+
+import cmath
+import math
+import re
+
+from rewards.normalize import (
+    EMPTY_TEXT,
+    LATEX_SPACING,
+    PROSE_WORD,
+    strip_assignment,
+    strip_delimiters,
+    strip_units,
+)
+
+EQUIVALENT, DIFFERENT = "equivalent", "different"
+
+_TOKEN = re.compile(r"\s*(\d+\.?\d*|\.\d+|\\[a-zA-Z]+|\\[{}]|[a-zA-Z]|[-+*/^(){}\[\],_])")
+_IGNORED = {"\\left", "\\right", "\\displaystyle", "\\bigl", "\\bigr", "\\Bigl", "\\Bigr", "\\big", "\\Big"}
+_FRACTIONS = {"\\frac", "\\dfrac", "\\tfrac", "\\cfrac"}
+_TIMES = {"\\cdot", "\\times"}
+_FUNCTIONS = {
+    "\\sin": cmath.sin,
+    "\\cos": cmath.cos,
+    "\\tan": cmath.tan,
+    "\\cot": lambda z: 1 / cmath.tan(z),
+    "\\sec": lambda z: 1 / cmath.cos(z),
+    "\\csc": lambda z: 1 / cmath.sin(z),
+    "\\ln": cmath.log,
+    "\\exp": cmath.exp,
+}
+_STARTS_ATOM = {"(", "{", "\\pi", "\\sqrt", "\\infty", *_FRACTIONS, *_FUNCTIONS}
+_MAX_EXPONENT = 64.0
+_RELATIVE_TOLERANCE = 1e-9
+# Points at which expressions with variables are compared: irrational-ish, positive (no domain trouble
+# for square roots and logarithms), distinct per variable.
+_POINTS = ((0.7318524, 1.2913071, 0.4471389, 1.8720357), (1.6180339, 0.5772157, 2.2360679, 0.3183099))
+_THOUSANDS = re.compile(r"[+-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?")
+_BASED = re.compile(r"^([0-9A-Fa-f]+)_\{?(\d+)\}?$")
+
+
+class _Refused(Exception):
+    """The text is outside the subset this evaluator reads."""
+
+
+_ERRORS = (_Refused, ZeroDivisionError, OverflowError, ValueError, RecursionError, IndexError)
+
+
+def _tokens(text: str) -> list[str]:
+    tokens, position = [], 0
+    while position < len(text):
+        match = _TOKEN.match(text, position)
+        if not match:
+            if text[position:].strip() == "":
+                break
+            raise _Refused
+        token = match.group(1)
+        position = match.end()
+        if token not in _IGNORED:
+            tokens.append(token)
+    if "_" in tokens:
+        raise _Refused  # subscripts: a base, an index, a name; never a value this module reads
+    return tokens
+
+
+def _is_letter(token: str | None) -> bool:
+    return token is not None and len(token) == 1 and token.isalpha()
+
+
+class _Parser:
+    """expr := term (('+'|'-') term)*;  term := factor (('*'|'/'|implicit) factor)*;
+    factor := ('-'|'+') factor | power;  power := atom ('^' factor)?
+
+    ``mixed``: how "2\\frac{1}{3}" reads; None refuses it (a mixed number to some, a product to others).
+    """
+
+    def __init__(self, tokens: list[str], env: dict[str, complex], mixed: str | None = None):
+        self.tokens, self.i, self.env, self.mixed = tokens, 0, env, mixed
+
+    def peek(self, ahead: int = 0) -> str | None:
+        index = self.i + ahead
+        return self.tokens[index] if index < len(self.tokens) else None
+
+    def take(self, expected: str | None = None) -> str:
+        token = self.peek()
+        if token is None or (expected is not None and token != expected):
+            raise _Refused
+        self.i += 1
+        return token
+
+    def expr(self) -> complex:
+        value = self.term()
+        while self.peek() in ("+", "-"):
+            value = value + self.term() if self.take() == "+" else value - self.term()
+        return value
+
+    def _implicit_next(self) -> bool:
+        token = self.peek()
+        return token is not None and (token in _STARTS_ATOM or _is_letter(token))
+
+    def term(self) -> complex:
+        value = self.factor()
+        while True:
+            token = self.peek()
+            if token in ("*", "/") or token in _TIMES:
+                self.take()
+                right = self.factor()
+                if token == "/" and self._implicit_next():
+                    raise _Refused  # "1/2x": half of x, or one over 2x? Readers disagree.
+                value = value / right if token == "/" else value * right
+            elif self._implicit_next():
+                if token in _FRACTIONS and self.tokens[self.i - 1][0].isdigit():
+                    if self.mixed is None:
+                        raise _Refused
+                    right = self.factor()
+                    value = value + right if self.mixed == "sum" else value * right
+                    continue
+                value *= self.factor()
+            elif token is not None and token[0].isdigit():
+                raise _Refused  # "2 3": two numbers side by side are no product anyone writes
+            else:
+                return value
+
+    def factor(self) -> complex:
+        token = self.peek()
+        if token in ("-", "+"):
+            self.take()
+            value = self.factor()
+            return -value if token == "-" else value
+        return self.power()
+
+    def power(self) -> complex:
+        base = self.atom()
+        if self.peek() != "^":
+            return base
+        self.take()
+        exponent = self.factor()
+        if abs(exponent) > _MAX_EXPONENT:
+            raise _Refused
+        if exponent.imag == 0 and exponent.real == int(exponent.real) and base != 0:
+            return base ** int(exponent.real)
+        if base.imag == 0 and base.real > 0:
+            return base**exponent
+        raise _Refused  # a fractional power of a negative or complex number: branch conventions differ
+
+    def atom(self) -> complex:
+        token = self.take()
+        if token[0].isdigit() or token[0] == ".":
+            return complex(float(token))
+        if token in ("(", "{"):
+            value = self.expr()
+            self.take(")" if token == "(" else "}")
+            return value
+        if token == "\\pi":
+            return complex(math.pi)
+        if token == "i":
+            return 1j
+        if token == "\\infty":
+            return complex(math.inf)
+        if _is_letter(token):
+            if token == "e" or token not in self.env:
+                raise _Refused  # Euler's number or a variable? Left to math-verify.
+            return self.env[token]
+        if token in _FRACTIONS:
+            numerator, denominator = self.group(), self.group()
+            return numerator / denominator
+        if token == "\\sqrt":
+            index = complex(2)
+            if self.peek() == "[":
+                self.take()
+                index = self.expr()
+                self.take("]")
+            radicand = self.group()
+            if radicand.imag != 0 or radicand.real < 0 or index.imag != 0 or index.real <= 0:
+                raise _Refused
+            return complex(radicand.real ** (1 / index.real))
+        if token in _FUNCTIONS:
+            return _FUNCTIONS[token](self._argument())
+        raise _Refused
+
+    def _argument(self) -> complex:
+        """A function's argument: "(x + 1)", "{2x}", or one symbol ("\\cot x"); "\\sin^2 x" and
+        "\\sin 2x" (sin(2x) by convention, sin(2)*x by grammar) are refused."""
+        token = self.peek()
+        if token == "(":
+            self.take()
+            value = self.expr()
+            self.take(")")
+            return value
+        if token == "{":
+            return self.group()
+        if token is not None and (_is_letter(token) or token[0].isdigit() or token == "\\pi"):
+            value = self.atom()
+            if self._implicit_next() or self.peek() == "^":
+                raise _Refused
+            return value
+        raise _Refused
+
+    def group(self) -> complex:
+        if self.peek() == "{":
+            self.take()
+            value = self.expr()
+            self.take("}")
+            return value
+        token = self.take()  # \frac12, \sqrt3, \frac xy: a single character is its own group
+        if token[0].isdigit():
+            if len(token) > 1 and "." not in token:
+                self.tokens.insert(self.i, token[1:])
+                token = token[0]
+            return complex(float(token))
+        if _is_letter(token) or token == "\\pi":
+            self.i -= 1
+            return self.atom()
+        raise _Refused
+
+
+def _clean(text: str) -> str:
+    text = strip_units(strip_delimiters(text).rstrip(".").strip())
+    text = LATEX_SPACING.sub("", EMPTY_TEXT.sub("", text)).replace("\\$", "").replace("$", "").strip()
+    if _THOUSANDS.fullmatch(text):
+        return text.replace(",", "")  # "58,500" is one number
+    if PROSE_WORD.search(text):
+        raise _Refused  # "1 and -2": words, not a product of a, n and d
+    return text
+
+
+def _variables_in(tokens: list[str]) -> list[str]:
+    return sorted({t for t in tokens if _is_letter(t) and t not in ("i", "e")})
+
+
+def _value(tokens: list[str], env: dict[str, complex], mixed: str | None = None) -> complex:
+    parser = _Parser(list(tokens), env, mixed)
+    value = parser.expr()
+    if parser.peek() is not None or cmath.isnan(value):
+        raise _Refused
+    return value
+
+
+def _readings(tokens: list[str]) -> list[complex]:
+    """The values a constant may mean: one, or two for a mixed number ("2\\frac{1}{3}")."""
+    try:
+        return [_value(tokens, {})]
+    except _Refused:
+        if not any(t in _FRACTIONS for t in tokens):
+            raise
+    return [_value(tokens, {}, "sum"), _value(tokens, {}, "product")]
+
+
+def _split_top_level(tokens: list[str], separator: str = ",") -> list[list[str]]:
+    parts, depth, current = [], 0, []
+    for token in tokens:
+        if token in ("(", "{", "[", "\\{"):
+            depth += 1
+        elif token in (")", "}", "]", "\\}"):
+            depth -= 1
+        if token == separator and depth == 0:
+            parts.append(current)
+            current = []
+        else:
+            current.append(token)
+    parts.append(current)
+    return parts
+
+
+def _balanced(tokens: list[str]) -> bool:
+    depth = 0
+    for token in tokens:
+        depth += token in ("(", "{", "[", "\\{")
+        depth -= token in (")", "}", "]", "\\}")
+        if depth < 0:
+            return False
+    return depth == 0
+
+
+def _bracketed(tokens: list[str]) -> tuple[str, list[list[str]]] | None:
+    """A tuple or interval: ("()" / "[)" / ..., its elements), or None."""
+    if len(tokens) > 2 and tokens[0] in ("(", "[") and tokens[-1] in (")", "]") and _balanced(tokens[1:-1]):
+        parts = _split_top_level(tokens[1:-1])
+        if len(parts) > 1:
+            return tokens[0] + tokens[-1], parts
+    return None
+
+
+def _structure(text: str) -> tuple[str, list]:
+    """(kind, parts): ``value`` [tokens], ``based`` [digits, base], ``set`` / ``list`` [element tokens],
+    a bracket pair such as ``()`` or ``[)`` [element tokens], ``union`` [(bracket pair, elements)], or
+    ``equation`` []."""
+    cleaned = _clean(text)
+    if not cleaned or len(cleaned) > 200:
+        raise _Refused
+    based = _BASED.match(cleaned)
+    if based:
+        return "based", [based.group(1), int(based.group(2))]
+    if "=" in cleaned:
+        if "<" in cleaned or ">" in cleaned or cleaned.count("=") != 1:
+            raise _Refused
+        sides = cleaned.split("=")
+        for side in sides:
+            _tokens(side)  # both sides must at least read
+        return "equation", []
+    tokens = _tokens(cleaned)
+    if not tokens:
+        raise _Refused
+    if tokens[0] == "\\{" and tokens[-1] == "\\}":
+        return "set", _split_top_level(tokens[1:-1])
+    unions = _split_top_level(tokens, "\\cup")
+    if len(unions) > 1:
+        intervals = [_bracketed(part) for part in unions]
+        if any(interval is None or len(interval[1]) != 2 for interval in intervals):
+            raise _Refused
+        return "union", intervals
+    bracketed = _bracketed(tokens)
+    if bracketed is not None:
+        return bracketed
+    parts = _split_top_level(tokens)
+    if len(parts) > 1:
+        return "list", parts
+    if tokens.count("\\pm") == 1 and tokens[0] != "\\pm":
+        at = tokens.index("\\pm")
+        return "list", [tokens[:at] + ["+"] + tokens[at + 1 :], tokens[:at] + ["-"] + tokens[at + 1 :]]
+    if any(t in ("\\{", "\\}", "[", "]", ",", "\\pm", "\\mp", "\\cup") for t in tokens):
+        raise _Refused
+    return "value", [tokens]
+
+
+def _decimal_places(tokens: list[str]) -> int | None:
+    """Decimal places of an answer that is one plain decimal (possibly negative), else None."""
+    body = tokens[1:] if tokens[:1] == ["-"] else tokens
+    if len(body) == 1 and "." in body[0] and body[0].replace(".", "").isdigit():
+        return len(body[0].split(".")[1])
+    return None
+
+
+def _close(a: complex, b: complex, tolerance: float = _RELATIVE_TOLERANCE) -> bool:
+    if cmath.isinf(a) or cmath.isinf(b):
+        return a == b
+    return abs(a - b) <= tolerance * max(1.0, abs(a), abs(b))
+
+
+def _constant_verdict(gold: list[str], answer: list[str]) -> str:
+    golds, answers = _readings(gold), _readings(answer)
+    if len(golds) == len(answers) == 1:
+        a, b = golds[0], answers[0]
+        if _close(a, b):
+            return EQUIVALENT
+        places = _decimal_places(answer)
+        if places is not None and _decimal_places(gold) is None and not cmath.isinf(a):
+            # 0.8660254038 for sqrt(3)/2: right when it is the gold rounded or truncated to its places
+            return EQUIVALENT if places >= 6 and abs(a - b) < 10.0 ** (-places) else DIFFERENT
+        return DIFFERENT
+    if any(_close(a, b) for a in golds for b in answers):
+        raise _Refused  # a mixed number that equals the other under one reading: math-verify's call
+    return DIFFERENT
+
+
+def _element_verdict(gold: list[str], answer: list[str]) -> str | None:
+    gold_names, answer_names = _variables_in(gold), _variables_in(answer)
+    names = sorted(set(gold_names) | set(answer_names))
+    if len(names) > len(_POINTS[0]):
+        return None
+    if not names:
+        return _constant_verdict(gold, answer)
+    envs = [{name: complex(value) for name, value in zip(names, point, strict=False)} for point in _POINTS]
+    if bool(gold_names) != bool(answer_names):
+        for env in envs:  # both must read before a constant and an expression in x are called different
+            _value(gold, env), _value(answer, env)
+        return DIFFERENT
+    if gold_names != answer_names:
+        return None  # x against t: a renamed variable is math-verify's call
+    for env in envs:
+        if not _close(_value(gold, env), _value(answer, env), 1e-6):
+            return DIFFERENT
+    return None  # equal at every point: very likely equivalent, but only math-verify may say so
+
+
+def _based_verdict(based: list, other_kind: str, other_parts: list) -> str | None:
+    """A number in another base ("40_9") against a value: different when the value equals neither its
+    decimal value (36) nor its digits read in base 10 (40, as math-verify reads it)."""
+    digits, base = based
+    if other_kind == "based":
+        return EQUIVALENT if [digits.upper(), base] == [other_parts[0].upper(), other_parts[1]] else None
+    if other_kind != "value" or _variables_in(other_parts[0]) or base < 2 or base > 36:
+        return None
+    try:
+        readings = [int(digits, base), int(digits)]
+    except ValueError:
+        return None
+    values = _readings(other_parts[0])
+    return None if any(_close(complex(r), v) for r in readings for v in values) else DIFFERENT
+
+
+def numeric_verdict(gold: str, answer: str) -> str | None:
+    """EQUIVALENT or DIFFERENT when the values decide the pair, None when math-verify must.
+
+    >>> numeric_verdict(r"2\\sqrt{2}", r"\\sqrt{8}"), numeric_verdict(r"\\frac{1}{2}", r"\\frac{\\sqrt{3}}{2}")
+    ('equivalent', 'different')
+    >>> numeric_verdict(r"\\left( 3, \\frac{\\pi}{2} \\right)", r"(3,\\pi/2)"), numeric_verdict("[-2, 7]", "(-2, 7)")
+    ('equivalent', 'different')
+    >>> numeric_verdict("x^3+3x-6", "4005"), numeric_verdict("x^2+2x+1", "(x+1)^2"), numeric_verdict(r"\\frac{\\sqrt{3}}{2}", "0.866")
+    ('different', None, 'different')
+    >>> numeric_verdict(r"\\{1, 2, 3\\}", r"\\{3, 2, 1\\}"), numeric_verdict("1-12i", "1 - 12 i"), numeric_verdict("e", "2.718281828")
+    ('equivalent', 'equivalent', None)
+    >>> numeric_verdict("64", r"1\\frac{4}{5}"), numeric_verdict("16", "52_8"), numeric_verdict("16", r"3 \\pm 2\\sqrt{2}")
+    ('different', 'different', 'different')
+    """
+    if not isinstance(gold, str) or not isinstance(answer, str):
+        return None
+    if "=" in answer and "=" not in gold:
+        answer = strip_assignment(answer)
+    if "=" in gold and strip_assignment(gold) != gold:
+        return None  # "x = 5" against "5": whether the name is part of the answer is math-verify's call
+    try:
+        gold_kind, gold_parts = _structure(gold)
+        answer_kind, answer_parts = _structure(answer)
+        return _verdict(gold_kind, gold_parts, answer_kind, answer_parts)
+    except _ERRORS:
+        return None
+
+
+def _verdict(gold_kind: str, gold_parts: list, answer_kind: str, answer_parts: list) -> str | None:
+    if "equation" in (gold_kind, answer_kind):
+        return None  # "\\frac{NO}{BO} = \\frac{1}{\\sqrt{6}}" states its right-hand side to math-verify
+    if gold_kind == "based" or answer_kind == "based":
+        if gold_kind == "based":
+            return _based_verdict(gold_parts, answer_kind, answer_parts)
+        return _based_verdict(answer_parts, gold_kind, gold_parts)
+    if gold_kind == "union" or answer_kind == "union":
+        return _union_verdict(gold_kind, gold_parts, answer_kind, answer_parts)
+    if gold_kind in ("set", "list") and answer_kind in ("set", "list", "value"):
+        return _set_verdict(gold_parts, answer_parts)
+    if gold_kind == "value" and answer_kind in ("set", "list"):
+        if _variables_in(gold_parts[0]) or any(_variables_in(p) for p in answer_parts):
+            return None
+        values = [v for p in answer_parts for v in _readings(p)]
+        distinct = [v for i, v in enumerate(values) if not any(_close(v, w) for w in values[:i])]
+        _readings(gold_parts[0])
+        return DIFFERENT if len(distinct) > 1 else None
+    if gold_kind != answer_kind:
+        if gold_kind == "value" or answer_kind == "value":
+            value_parts = gold_parts if gold_kind == "value" else answer_parts
+            if not _variables_in(value_parts[0]):
+                _readings(value_parts[0])
+                return DIFFERENT  # a number is not a tuple
+            return None
+        if len(gold_parts) == len(answer_parts):
+            return DIFFERENT  # (-2, 7) is not [-2, 7]
+        return None
+    if len(gold_parts) != len(answer_parts):
+        return DIFFERENT
+    verdicts = [_element_verdict(g, a) for g, a in zip(gold_parts, answer_parts, strict=True)]
+    if DIFFERENT in verdicts:
+        return DIFFERENT
+    return EQUIVALENT if all(v == EQUIVALENT for v in verdicts) else None
+
+
+def _union_verdict(gold_kind: str, gold_parts: list, answer_kind: str, answer_parts: list) -> str | None:
+    if gold_kind != answer_kind:
+        other_kind, other_parts = (
+            (answer_kind, answer_parts) if gold_kind == "union" else (gold_kind, gold_parts)
+        )
+        if other_kind == "value" and not _variables_in(other_parts[0]):
+            _readings(other_parts[0])
+            return DIFFERENT  # a number is not a union of intervals
+        return None
+    if len(gold_parts) != len(answer_parts):
+        return None  # (0, 2) U (2, 4) may be written in more or fewer pieces: math-verify's call
+
+    def key(interval: tuple[str, list]) -> tuple:
+        brackets, (low, high) = interval
+        if _variables_in(low) or _variables_in(high):
+            raise _Refused
+        return brackets, _value(low, {}), _value(high, {})
+
+    gold_keys = sorted((key(i) for i in gold_parts), key=lambda k: (k[1].real, k[2].real))
+    answer_keys = sorted((key(i) for i in answer_parts), key=lambda k: (k[1].real, k[2].real))
+    same = all(
+        g[0] == a[0] and _close(g[1], a[1]) and _close(g[2], a[2])
+        for g, a in zip(gold_keys, answer_keys, strict=True)
+    )
+    return EQUIVALENT if same else DIFFERENT
+
+
+def _set_verdict(gold_parts: list[list[str]], answer_parts: list[list[str]]) -> str | None:
+    """Sets and comma lists: each element of one must equal an element of the other (duplicates and
+    order don't matter, as math-verify compares them)."""
+    if any(_variables_in(p) for p in gold_parts + answer_parts):
+        return None
+    if any(_decimal_places(p) is not None for p in answer_parts):
+        return None  # rounding rules per element: math-verify's call
+    gold_values = [_value(p, {}) for p in gold_parts]
+    answer_values = [_value(p, {}) for p in answer_parts]
+    covered = all(any(_close(a, g) for g in gold_values) for a in answer_values) and all(
+        any(_close(g, a) for a in answer_values) for g in gold_values
+    )
+    return EQUIVALENT if covered else DIFFERENT
+
+
+def constant_value(text: str) -> float | None:
+    """The real value of a constant LaTeX expression, or None when it is anything else.
+
+    >>> round(constant_value(r"2\\sqrt{2}"), 6), round(constant_value(r"\\frac{\\pi}{2}"), 6)
+    (2.828427, 1.570796)
+    >>> constant_value(r"x + 1") is None, constant_value(r"(1, 2)") is None, constant_value(r"2\\frac{1}{3}") is None
+    (True, True, True)
+    """
+    try:
+        kind, parts = _structure(text)
+        if kind != "value" or _variables_in(parts[0]):
+            return None
+        value = _value(parts[0], {})
+    except _ERRORS:
+        return None
+    return value.real if value.imag == 0 and math.isfinite(value.real) else None
+
+
+_TEXT_ONLY = re.compile(
+    r"^\s*\\(?:text|textbf|mathrm)\{\s*\(?[A-Za-z][A-Za-z ]*\)?\s*\}\s*$|^\s*[A-Za-z]{3,}(?: [A-Za-z]+)*\s*$"
+    r"|^\s*\(?[A-E]\)?\s*$"
+)
+
+
+def answer_shape(text: str) -> str | None:
+    """A coarse kind: ``constant``, ``list`` (tuples, intervals, sets, several answers), ``text`` (a word
+    or a multiple-choice letter), ``matrix``, or None when unsure.
+
+    >>> [answer_shape(t) for t in [r"\\frac{1}{2}", "(1, 2)", r"\\text{east}", r"\\text{(C)}", r"\\begin{pmatrix}1\\\\2\\end{pmatrix}", "x+1"]]
+    ['constant', 'list', 'text', 'text', 'matrix', None]
+    """
+    text = strip_delimiters(LATEX_SPACING.sub("", text))
+    if _TEXT_ONLY.match(text):
+        return "text"
+    if "\\begin{" in text and "matrix}" in text:
+        return "matrix"
+    try:
+        kind, _ = _structure(text)
+    except _ERRORS:
+        return None
+    if kind in ("set", "list", "union", "()", "[]", "(]", "[)"):
+        return "list"
+    return "constant" if kind == "value" and constant_value(text) is not None else None
