@@ -16,9 +16,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from eval.grade import correct_flags, grade
+from eval.harness import HARNESS_FORMATS, compare, detect_format, read_harness_file
 from eval.metrics import compute_metrics
 from eval.run import parse_data_files
-from rewards import accuracy_reward, extract_final_answer
+from rewards.extract import EXTRACTION_MODES
 
 logger = logging.getLogger("eval.score")
 
@@ -46,16 +48,20 @@ def _gold_lookup(
 
 
 def score_rows(
-    rows: list[dict[str, Any]], data_files: dict[str, str] | None = None, benchmark: str | None = None
+    rows: list[dict[str, Any]],
+    data_files: dict[str, str] | None = None,
+    benchmark: str | None = None,
+    grader: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Metrics for rows of completions (see the module docstring for the row format)."""
+    """Metrics for rows of completions (see the module docstring for the row format), strict and lenient;
+    with ``harness`` entries (rows read from another harness's file), its own scores beside ours."""
     missing_gold = [row.get("id") for row in rows if "answer" not in row]
     golds = (
         _gold_lookup([i for i in missing_gold if i is not None], data_files or {}, benchmark)
         if missing_gold
         else {}
     )
-    records = []
+    records, strict, lenient, answers = [], [], [], []
     for number, row in enumerate(rows):
         completions = row.get("completions", [row["completion"]] if "completion" in row else None)
         if not isinstance(completions, list) or not completions:
@@ -72,16 +78,23 @@ def score_rows(
             )
         if not all(isinstance(c, str) for c in completions):
             raise ValueError(f"row {number}: completions must be text, got {completions[:1]!r}")
-        scores = accuracy_reward(completions, [gold] * len(completions))  # a null / true / NaN gold is None
+        graded = grade(completions, [gold] * len(completions), grader)  # a null / true / NaN gold is None
         record = {
-            "correct": None if None in scores else [s == 1.0 for s in scores],
-            "answers": [extract_final_answer(c) for c in completions],
+            "answers": graded.answers,
+            "correct": correct_flags(graded.scores),
+            "correct_lenient": correct_flags(graded.lenient),
         }
         for key in ("level", "subject"):
             if meta.get(key) is not None:
                 record[key] = meta[key]
         records.append(record)
-    return compute_metrics(records)
+        strict.append(record["correct"])
+        lenient.append(record["correct_lenient"])
+        answers.append(graded.answers)
+    metrics = compute_metrics(records)
+    if rows and all("harness" in row for row in rows):
+        metrics["harness"] = compare(rows, strict, lenient, answers)
+    return metrics
 
 
 def read_rows(path: Path) -> list[dict[str, Any]]:
@@ -136,19 +149,64 @@ def main(argv: list[str] | None = None) -> int:
         metavar="NAME=PATH",
         help="local benchmark copies for id lookups",
     )
+    parser.add_argument(
+        "--format",
+        choices=["auto", "rows", *HARNESS_FORMATS],
+        default="auto",
+        help="rows (this repository's), lm-eval (--log_samples JSONL), lighteval (details parquet); "
+        "auto tells them apart",
+    )
+    parser.add_argument(
+        "--extract",
+        default="stated",
+        choices=EXTRACTION_MODES,
+        help="what counts as the stated answer in the strict score (the training reward's default: stated)",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, stream=sys.stderr)
     path = Path(args.file)
     try:
-        metrics = score_rows(read_rows(path), parse_data_files(args.data_files), args.benchmark)
+        if path.is_dir():
+            found = sorted(p.name for p in path.rglob("*") if p.name.startswith(("samples_", "details_")))
+            hint = f" (it holds {', '.join(found[:4])})" if found else ""
+            raise FileError(f"{path} is a folder; give one file of completions{hint}")
+        harness = detect_format(path) if args.format == "auto" and path.exists() else args.format
+        if harness in HARNESS_FORMATS:
+            rows = read_harness_file(path, harness)
+        else:
+            rows = read_rows(path)
+        metrics = score_rows(
+            rows, parse_data_files(args.data_files), args.benchmark, {"extract": args.extract}
+        )
     except FileError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     except Exception as error:  # noqa: BLE001 - one clear line for bad input
         print(f"error: {path}: {error}", file=sys.stderr)
         return 2
+    if "harness" in metrics:
+        metrics["harness"]["format"] = harness
+        _summarize(metrics)
     print(json.dumps(metrics))
     return 0
+
+
+def _summarize(metrics: dict[str, Any]) -> None:
+    """A readable comparison on stderr (stdout keeps its one JSON object)."""
+    lines = [
+        f"{metrics['n_problems']} problems: ours strict {metrics['pass@1']:.1%}, lenient {metrics.get('pass@1_lenient', 0):.1%}"
+    ]
+    for name, value in metrics["harness"]["metrics"].items():
+        differing = metrics["harness"]["disagreements"][name]
+        lines.append(
+            f"  {metrics['harness']['format']} {name}: {value:.1%} ({len(differing)} problems disagree with our strict score)"
+        )
+        for entry in differing[:5]:
+            lines.append(
+                f"    {entry['id']}: gold {entry['gold']!r}, ours {entry['ours']['answer']!r} -> {entry['ours']['strict']:.0f}, "
+                f"harness {entry['harness']['extracted']!r} -> {entry['harness']['score']:.0f}"
+            )
+    print("\n".join(lines), file=sys.stderr)
 
 
 if __name__ == "__main__":

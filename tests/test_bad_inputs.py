@@ -489,7 +489,7 @@ def test_a_torn_samples_line_is_redone_not_merged_into_the_next(tiny_model_dir, 
 
 SCORE_CASES = [
     ("missing", None, "does not exist"),
-    ("folder", "folder", "is a folder; give a JSONL file"),
+    ("folder", "folder", "is a folder; give one file of completions"),
     ("not-utf8", b"\xff\xfe{}", "is not UTF-8 text"),
     ("not-json", b'{"answer": "1", "completion": "1"}\n{oops\n', "line 2: not JSON"),
     ("deeply-nested", b"[" * 100000 + b"]" * 100000, "line 1: JSON nested too deeply"),
