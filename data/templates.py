@@ -23,6 +23,7 @@ class Template:
     user: str = "{question}"
     plain: str | None = None  # a base-model prompt string; used instead of messages when set
     think_prefilled: bool = False
+    stop: tuple[str, ...] = ()  # texts that end a completion, as the source generates (evaluation uses them)
 
     def apply(self, question: str) -> str | list[dict[str, str]]:
         """The prompt for ``question``: a string for plain templates, else chat messages.
@@ -49,6 +50,13 @@ _R1_ZERO = (
     "the answer. The reasoning process and answer are enclosed within <think> </think> and <answer> "
     "</answer> tags, respectively, i.e., <think> reasoning process here </think> <answer> answer here "
     "</answer>. User: {question}. Assistant:"
+)
+
+_R1_DRGRPO = (
+    "A conversation between User and Assistant. The User asks a question, and the Assistant solves it. The Assistant "
+    "first thinks about the reasoning process in the mind and then provides the User with the answer. The reasoning "
+    "process is enclosed within <think> </think> and answer is enclosed within <answer> </answer> tags, respectively, "
+    "i.e., <think> reasoning process here </think> <answer> answer here </answer>.\nUser: {question}\nAssistant: <think>"
 )
 
 TEMPLATES: dict[str, Template] = {
@@ -89,6 +97,41 @@ TEMPLATES: dict[str, Template] = {
             answer_format="boxed",
             system="You are a helpful assistant.",
             user="{question}\n" + BOXED_INSTRUCTION,
+        ),
+        Template(
+            name="deepseekmath_cot",
+            source="deepseek-ai/DeepSeek-Math README §5 and evaluation/run_subset_parallel.py @ b8b0f8c: no system "
+            "prompt ('we DO NOT RECOMMEND including the system prompt'), the instruction after the question",
+            answer_format="boxed",
+            user="{question}\n" + BOXED_INSTRUCTION,
+        ),
+        Template(
+            name="qwen_math_plain",
+            source="sail-sg/understand-r1-zero train_zero_math.py @ dfca49d, apply_qwen_math_template (the Qwen-Math "
+            "chat format written out as text, for base models; Dr. GRPO / Oat-Zero)",
+            answer_format="boxed",
+            plain="<|im_start|>system\n"
+            + BOXED_INSTRUCTION
+            + "<|im_end|>\n<|im_start|>user\n{question}<|im_end|>\n"
+            "<|im_start|>assistant\n",
+        ),
+        Template(
+            name="r1_drgrpo",
+            source="sail-sg/understand-r1-zero train_zero_math.py @ dfca49d, apply_r1_template (= Dr. GRPO paper, "
+            "arXiv:2503.20783 Template 1): the R1 text with '<think>' prefilled",
+            answer_format="think_answer",
+            plain=_R1_DRGRPO,
+            think_prefilled=True,
+            stop=(
+                "</answer>",
+            ),  # train_zero_math.py: sampling_params.stop = ["</answer>"], kept in the output
+        ),
+        Template(
+            name="abel",
+            source="hkust-nlp/simpleRL-reason examples/simplelr_math_eval/utils.py @ cf1c785, prompt 'abel' (SimpleRL-Zoo "
+            "App. B.3: the simple prompt for models with weak instruction following, Qwen2.5-0.5B among them)",
+            answer_format="stated",
+            plain="Question:\n{question}\nAnswer:\nLet's think step by step.\n",
         ),
         Template(
             name="gsm8k_hash",

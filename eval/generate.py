@@ -33,6 +33,17 @@ class GenerationSettings:
     top_p: float = 1.0
     max_new_tokens: int = DEFAULT_MAX_NEW_TOKENS
     seed: int = 0
+    stop: tuple[str, ...] = ()  # generation also ends after any of these texts (kept in the output)
+
+
+def cut_at_stop(text: str, stop: tuple[str, ...] | list[str]) -> tuple[str, bool]:
+    """``text`` up to and including the first stop string, and whether one was found.
+
+    >>> cut_at_stop("<think>x</think> <answer>4</answer> and more", ("</answer>",))
+    ('<think>x</think> <answer>4</answer>', True)
+    """
+    ends = [text.find(s) + len(s) for s in stop if s and s in text]
+    return (text[: min(ends)], True) if ends else (text, False)
 
 
 def render_prompt(tokenizer: Any, prompt: str | list[dict[str, str]]) -> str:
@@ -100,6 +111,8 @@ class TransformersBackend:
             "max_new_tokens": settings.max_new_tokens,
             "num_return_sequences": settings.n,
         }
+        if settings.stop:
+            kwargs.update(stop_strings=list(settings.stop), tokenizer=self.tokenizer)
         if sampling:
             kwargs.update(temperature=settings.temperature, top_p=settings.top_p)
         else:
@@ -123,11 +136,11 @@ class TransformersBackend:
                 else len([t for t in tokens if t != self.tokenizer.pad_token_id])
             )
             text = self.tokenizer.decode(tokens[:length], skip_special_tokens=True)
+            text, stopped = cut_at_stop(text, settings.stop)
             if row % settings.n == 0:
                 samples.append([])
-            samples[-1].append(
-                Sample(text=text, tokens=length, truncated=not finished and length >= settings.max_new_tokens)
-            )
+            truncated = not (finished or stopped) and length >= settings.max_new_tokens
+            samples[-1].append(Sample(text=text, tokens=length, truncated=truncated))
         return samples
 
 
@@ -156,6 +169,8 @@ class VLLMBackend:
             top_p=settings.top_p,
             max_tokens=settings.max_new_tokens,
             seed=settings.seed,
+            stop=list(settings.stop) or None,
+            include_stop_str_in_output=True,
         )
         chunk = 512  # results are written after each chunk, so an interrupted run loses little
         for start in range(0, len(prompts), chunk):

@@ -17,7 +17,12 @@ from rewards import accuracy_reward, extract_final_answer
 from rewards.extract import EXTRACTION_MODES
 
 # The accuracy reward's defaults: what `python -m eval` grades with when no recipe says otherwise.
-DEFAULT_GRADER: dict[str, Any] = {"extract": "stated", "zero_if_truncated": False}
+DEFAULT_GRADER: dict[str, Any] = {
+    "extract": "stated",
+    "zero_if_truncated": False,
+    "require_format": None,
+    "think_prefilled": False,
+}
 GRADER_KEYS = tuple(DEFAULT_GRADER)
 
 
@@ -25,7 +30,7 @@ def grader_params(params: dict[str, Any] | None) -> dict[str, Any]:
     """The grading parameters among an accuracy reward's parameters, with the defaults filled in.
 
     >>> grader_params({"extract": "boxed", "timeout_s": 5})
-    {'extract': 'boxed', 'zero_if_truncated': False}
+    {'extract': 'boxed', 'zero_if_truncated': False, 'require_format': None, 'think_prefilled': False}
     """
     chosen = {**DEFAULT_GRADER, **{k: v for k, v in (params or {}).items() if k in GRADER_KEYS}}
     if chosen["extract"] not in EXTRACTION_MODES:

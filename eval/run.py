@@ -216,7 +216,7 @@ def evaluate(
     _check_settings(out, settings)  # only now: a run that failed on its inputs leaves nothing behind
 
     generation = GenerationSettings(
-        n=n, temperature=temperature, top_p=top_p, max_new_tokens=max_new_tokens, seed=seed
+        n=n, temperature=temperature, top_p=top_p, max_new_tokens=max_new_tokens, seed=seed, stop=chosen.stop
     )
     results: dict[str, Any] = {}
     for name, dataset in sets.items():

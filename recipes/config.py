@@ -156,6 +156,12 @@ class EvalSection:
     limit: int | None = option(None, "problems per benchmark", min=1)
     levels: list[int] | None = option(None, "difficulty levels to keep (math500: 1-5; arithmetic: 1-4)")
     data_files: dict[str, str] = option({}, "local copies of benchmarks: name -> file")
+    extract: Literal["stated", "lenient", "boxed", "answer_tag", "gsm8k_hash"] | None = option(
+        None, "what counts as the stated answer in the strict score (default: the accuracy reward's)"
+    )
+    zero_if_truncated: bool | None = option(
+        None, "a completion cut off at max_new_tokens scores 0 (default: the accuracy reward's)"
+    )
 
 
 @dataclass
@@ -174,6 +180,51 @@ class GuardSection:
 
 
 @dataclass
+class SourceSetting:
+    value: Any = option(help="the value the source states")
+    cite: str = option(help="where: paper section/table, or repository path at a commit, with a short quote")
+
+
+@dataclass
+class UnstatedSetting:
+    chose: Any = option(help="what this recipe uses where the source is silent")
+    why: str = option(help="the reason for that choice")
+
+
+@dataclass
+class Departure:
+    setting: str = option(help="the setting (a key of settings, or a short name)")
+    source: str = option(help="what the source does")
+    here: str = option(help="what this recipe does instead")
+    why: str = option(help="why the source can't be followed")
+    effect: str = option(help="the expected effect on results")
+
+
+@dataclass
+class PublishedResult:
+    benchmark: str = option(help="benchmark name")
+    before: float | None = option(None, "score of the starting model, under the protocol")
+    after: float | None = option(None, "score after the source's training")
+    cite: str = option("", "where the numbers are")
+
+
+@dataclass
+class SourceSection:
+    title: str = option(help="the paper or project this recipe transcribes")
+    references: list[str] = option([], "the files and sections read, with commits")
+    gpus: int = option(1, "the number of GPUs the batch settings below are laid out for", min=1)
+    settings: dict[str, SourceSetting] = option(
+        {},
+        "every setting the source states: recipe key (trainer.beta, rewards.accuracy.extract, batch.*) -> value, cite",
+    )
+    not_stated: dict[str, UnstatedSetting] = option({}, "settings the source is silent on: key -> chose, why")
+    departures: list[Departure] = option([], "what this recipe can't follow, why, and the expected effect")
+    protocol: str = option("", "how the published numbers were measured")
+    published: list[PublishedResult] = option([], "the source's before/after numbers")
+    compute: str = option("not stated", "the hardware and time the source reports")
+
+
+@dataclass
 class Recipe:
     model: ModelSection = option(help="the policy model")
     data: DataSection = option(help="the training data and its prompt template")
@@ -181,8 +232,8 @@ class Recipe:
     trainer: dict[str, Any] = option({}, "any field of trl.GRPOConfig, passed through")
     eval: EvalSection | None = option(None, "benchmarks scored on the final checkpoint")
     guard: GuardSection | None = option(None, "stop when the policy collapses (entropy or length)")
-    source: dict[str, Any] | None = option(
-        None, "what the recipe transcribes: settings with citations, departures"
+    source: SourceSection | None = option(
+        None, "what a paper recipe transcribes: stated settings with citations, choices, departures, results"
     )
     seed: int = option(DEFAULT_SEED, "seed for data order, sampling and initialisation")
     output_dir: str | None = option(None, "where the run writes (default outputs/<recipe name>)")
@@ -196,6 +247,11 @@ SECTIONS: dict[str, type] = {
     "rewards[]": RewardEntry,
     "eval": EvalSection,
     "guard": GuardSection,
+    "source": SourceSection,
+    "source.settings.<key>": SourceSetting,
+    "source.not_stated.<key>": UnstatedSetting,
+    "source.departures[]": Departure,
+    "source.published[]": PublishedResult,
 }
 
 # Trainer keys the runner owns: setting them in the trainer section would be silently overridden.

@@ -638,19 +638,29 @@ def evaluate_final(recipe: Recipe, model_path: Path) -> dict[str, Any]:
         levels=section.levels,
         out=model_path.parent / "eval",
         seed=recipe.seed,
-        grader=training_grader(recipe),
+        grader=evaluation_grader(recipe),
     )
 
 
 def training_grader(recipe: Recipe) -> dict[str, Any]:
-    """The grading parameters of the recipe's accuracy reward (the defaults when it has none): evaluation
-    grades as training rewarded."""
+    """The grading parameters of the recipe's accuracy reward (the defaults when it has none)."""
     from eval.grade import grader_params
 
     for entry, params in zip(recipe.rewards, bound_reward_params(recipe), strict=True):
         if entry.name == "accuracy":
             return grader_params(params)
     return grader_params(None)
+
+
+def evaluation_grader(recipe: Recipe) -> dict[str, Any]:
+    """How evaluation grades: as training rewarded, except where the eval section states the protocol of
+    the published numbers (Dr. GRPO zeroes cut-off answers in training, not in evaluation)."""
+    grader = training_grader(recipe)
+    if recipe.eval is not None:
+        for key in ("extract", "zero_if_truncated"):
+            if getattr(recipe.eval, key) is not None:
+                grader[key] = getattr(recipe.eval, key)
+    return grader
 
 
 # --- the dry run -------------------------------------------------------------------------------------------
@@ -726,6 +736,19 @@ def dry_run(recipe_path: str, overrides: list[str]) -> None:
         "GRPOConfig": describe_config(recipe, config, injected),
     }
     print(dump_yaml(resolved))
+    if recipe.source is not None:
+        from recipes.provenance import compare, problems, table
+
+        rows = compare(recipe, config, bound_reward_params(recipe), evaluation_grader(recipe))
+        print(f"source: {recipe.source.title} (batch arithmetic on {recipe.source.gpus} GPU(s))\n")
+        print(table(rows) + "\n")
+        for departure in recipe.source.departures:
+            print(
+                f"- departs on {departure.setting}: source {departure.source}; here {departure.here}. Why: {departure.why}. Effect: {departure.effect}"
+            )
+        for problem in problems(rows):
+            print(f"warning: {problem}")
+        print()
     print(
         f"ok: {recipe_path} is valid (on {num_processes()} process(es): {config.generation_batch_size} completions "
         f"per generation batch = {config.generation_batch_size // config.num_generations} prompts x "

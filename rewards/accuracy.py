@@ -19,6 +19,7 @@ from typing import Any
 
 from rewards.expressions import answer_shape, numeric_verdict
 from rewards.extract import completion_text, extract_final_answer
+from rewards.format import has_format
 from rewards.normalize import canonical_text, strip_assignment
 from rewards.plain_numbers import parse_plain_number
 from rewards.verifier import CRASHED, DIFFERENT, EQUIVALENT, GOLD_ERROR, TIMEOUT, get_pool
@@ -184,6 +185,8 @@ def accuracy_reward(
     answer: Sequence[Any],
     extract: str = "stated",
     zero_if_truncated: bool = False,
+    require_format: str | None = None,
+    think_prefilled: bool = False,
     truncated: Sequence[bool] | None = None,
     timeout_s: float = DEFAULT_TIMEOUT_S,
     **kwargs: Any,
@@ -199,7 +202,9 @@ def accuracy_reward(
     box, ``####``, "the answer is"; the default), ``lenient`` (also the last sentence, for comparison with
     other harnesses), ``boxed``, ``answer_tag`` or ``gsm8k_hash`` (one form only, as some papers grade).
     ``zero_if_truncated``: a completion cut off before EOS scores 0 (Dr. GRPO); ``truncated`` is the
-    per-completion flag the recipe runner and evaluation pass in.
+    per-completion flag the recipe runner and evaluation pass in. ``require_format``: a completion must
+    also have this format (``rewards.format``; ``think_prefilled`` as there) to score, the way Dr. GRPO's
+    R1-template reward gates correctness on the tags.
 
     >>> accuracy_reward(["... so she has 72 apples.\\n#### 72", "<answer>\\\\boxed{71}</answer>"], ["72", "72"])
     [1.0, 0.0]
@@ -211,6 +216,8 @@ def accuracy_reward(
     ([0.0], [1.0])
     >>> accuracy_reward(["#### 72", "#### 72"], ["72", "72"], zero_if_truncated=True, truncated=[False, True])
     [1.0, 0.0]
+    >>> accuracy_reward(["x</think> <answer>72</answer>", "<answer>72</answer>"], ["72", "72"], extract="answer_tag", require_format="think_answer", think_prefilled=True)
+    [1.0, 0.0]
     """
     answers = [extract_final_answer(completion_text(c), extract) for c in completions]
     before = INCIDENTS.copy()
@@ -219,6 +226,12 @@ def accuracy_reward(
     if log_metric is not None:  # TRL's hook: lands in the run's logs beside the rewards
         for kind in (TIMEOUT, CRASHED):
             log_metric(f"grader/{kind}", float(INCIDENTS[kind] - before[kind]))
+    if require_format is not None:
+        texts = [completion_text(c) for c in completions]
+        scores = [
+            0.0 if score is not None and not has_format(text, require_format, think_prefilled) else score
+            for score, text in zip(scores, texts, strict=True)
+        ]
     if zero_if_truncated and truncated is not None:
         scores = [
             0.0 if cut and score is not None else score for score, cut in zip(scores, truncated, strict=True)

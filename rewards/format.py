@@ -10,9 +10,9 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from rewards.extract import completion_text, last_boxed
+from rewards.extract import completion_text, extract_final_answer, last_boxed
 
-ANSWER_FORMATS = ("think_answer", "boxed", "gsm8k_hash", "answer_is")
+ANSWER_FORMATS = ("think_answer", "boxed", "gsm8k_hash", "answer_is", "stated")
 
 _THINK_ANSWER = re.compile(
     r"^\s*<think>(?:(?!<think>|</think>).)*</think>\s*<answer>(?:(?!<answer>).)*?</answer>\s*$", re.DOTALL
@@ -68,6 +68,8 @@ def has_format(text: str | None, answer_format: str = "think_answer", think_pref
     ok, rest = _reasoning_well_formed(text, think_prefilled)
     if not ok:
         return False
+    if answer_format == "stated":  # any stated final answer (tags, box, ####, "the answer is")
+        return extract_final_answer(rest) is not None
     if answer_format == "boxed":
         return last_boxed(rest[-4000:]) is not None
     if answer_format == "gsm8k_hash":
@@ -84,8 +86,8 @@ def format_reward(
     """1.0 when a completion has the format its template asked for, else 0.0 (DeepSeek-R1, 2025).
 
     ``answer_format``: ``think_answer`` (``<think>...</think><answer>...</answer>``, the R1 format),
-    ``boxed`` (a final ``\\boxed{}``), ``gsm8k_hash`` (``#### N`` at the end) or ``answer_is``
-    (one line of calculation, then "The answer is N."). ``think_prefilled``: the prompt ends with ``<think>``, so the completion
+    ``boxed`` (a final ``\\boxed{}``), ``gsm8k_hash`` (``#### N`` at the end), ``answer_is``
+    (one line of calculation, then "The answer is N.") or ``stated`` (any stated final answer). ``think_prefilled``: the prompt ends with ``<think>``, so the completion
     only closes it.
 
     >>> format_reward(["<think>\\nhmm\\n</think>\\n<answer>\\n7\\n</answer>", "7"])
