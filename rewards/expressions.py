@@ -237,7 +237,11 @@ class _Parser:
         raise _Refused
 
 
+_TIMES_SIGN = re.compile(r"(?<=\d)\s+[x×]\s+(?=\d)")  # "16 x 12": a times sign between numbers, in prose
+
+
 def _clean(text: str) -> str:
+    text = _TIMES_SIGN.sub(r" \\cdot ", text)
     text = strip_units(strip_delimiters(text).rstrip(".").strip())
     text = LATEX_SPACING.sub("", EMPTY_TEXT.sub("", text)).replace("\\$", "").replace("$", "").strip()
     if _THOUSANDS.fullmatch(text):

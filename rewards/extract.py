@@ -43,10 +43,22 @@ MAX_ANSWER_CHARS = 600
 
 _STOP_TOKENS = ("<|im_start|>", "<|im_end|>", "<|endoftext|>", "<|eot_id|>", "<｜end▁of▁sentence｜>", "</s>")
 _BOX_COMMANDS = ("\\boxed", "\\fbox")
+# "The (final) answer (to this problem) is X", "Answer: X": the connector is required, so prose that merely
+# mentions an answer ("I put this answer within ...") states none.
 _ANSWER_IS = re.compile(
-    r"\b(?:final\s+answer|answer)\b\**\s*(?:is\s*:?|:|=)?\**\s*",
+    r"\b(?:final\s+answer|answer)\b(?:\s+(?:to|for|of)\s+(?:this|the)\s+(?:problem|question))?\**\s*"
+    r"(?:is\s*:?|:|=|(?=\$|\\\(|\\\[))\**\s*",
     re.IGNORECASE,
 )
+# "The other possible answer is ...", "an alternative answer is ...": a second candidate, so no one answer.
+_ALTERNATIVE = re.compile(r"\b(?:other|another|alternative|second)\s+(?:possible\s+)?$", re.IGNORECASE)
+# A clause after the stated value comments on it ("14.5, which is close to ...", "$7$ because ..."): cut.
+_TRAILING_CLAUSE = re.compile(
+    r"(?:,\s*|\s+)(?:which|but|so|because|since|where|while|whereas|meaning|i\.e\.|that is|and\s+(?:the|this|that|it|so))\b",
+    re.IGNORECASE,
+)
+_PROSE_WORD = re.compile(r"(?<![\\a-zA-Z])[a-zA-Z]{3,}")
+_VALUE = re.compile(r"\$[^$]+\$|(?<![A-Za-z\d])[-+]?\d[\d,]*(?:\.\d+)?(?:/\d+)?%?(?![A-Za-z\d])")
 _SENTENCE_END = re.compile(r"\.(?:\s|$)|\n\s*\n|I hope it is correct", re.IGNORECASE)
 
 
@@ -258,23 +270,71 @@ def _answer_span(text: str, lenient: bool = False) -> str | None:
     if boxes and not restated:
         return _final_boxes(text)
 
+    statement = _stated_value(_until_sentence_end(tail[stated.end() :])) if stated is not None else None
+    if stated is not None and _ALTERNATIVE.search(tail[max(0, stated.start() - 40) : stated.start()]):
+        return None  # "The other possible answer is 80": the completion offers several answers
     hashes = text.rfind("####")
     if hashes >= 0 and not restated:
-        return text[hashes + 4 :].strip().split("\n", 1)[0]
-
-    if stated is not None:
-        span = _until_sentence_end(tail[stated.end() :]).strip()
-        if span:
-            return span
-
+        value = text[hashes + 4 :].strip().split("\n", 1)[0]
+        later = stated is not None and len(text) - len(tail) + stated.start() > hashes
+        if later and statement is not None and _canonical(statement) != _canonical(value):
+            return None  # "#### 1 ... The answer is: 2": two different final answers state none
+        return value
+    if statement is not None:
+        return statement
     return _last_statement(tail) if lenient else None
+
+
+def _canonical(text: str) -> str:
+    return re.sub(r"[\s$,.]", "", text)
+
+
+def _math_balanced_before(text: str, index: int) -> bool:
+    head = text[:index]
+    return head.count("$") % 2 == 0 and _math_delimiters_balanced(head) and head.count("{") == head.count("}")
+
+
+def _stated_value(span: str) -> str | None:
+    """The value a statement "the answer is ..." states: the value itself, without a comment after it
+    ("14.5, which is close to 15" states 14.5), a trailing unit word, or the prose around a single
+    number ("that we can't use 12 liters" states 12). Prose without a value states nothing; a few words
+    without digits are a text answer ("even", "Evelyn").
+
+    >>> _stated_value("14.5, which is close to the true average of 15 jelly beans")
+    '14.5'
+    >>> _stated_value("that we can't use 12 liters of leftover water"), _stated_value("not the answer we were given") is None
+    ('12', True)
+    >>> _stated_value("$\\\\frac{1}{2}$ because the rest cancels"), _stated_value("even")
+    ('$\\\\frac{1}{2}$', 'even')
+    """
+    span = span.strip()
+    for match in _TRAILING_CLAUSE.finditer(span):
+        if match.start() > 0 and _math_balanced_before(span, match.start()):
+            span = span[: match.start()]
+            break
+    span = re.sub(r"\s*[,;:.]\s*(\$+)$", r"\1", span.strip().rstrip(",;:").strip())  # "$180^\circ,$"
+    if not span:
+        return None
+    outside_math = _MATH_SEGMENT.sub(" ", span)
+    words = _PROSE_WORD.findall(outside_math)
+    if not words or "\\" in outside_math:
+        return span  # a value, a formula, or LaTeX
+    if not re.search(r"\d|\$", span):
+        return span if len(span.split()) <= 4 else None  # a short text answer, or no answer
+    trailing_words = re.fullmatch(r"(.*?[\d}$)%])\s+(?:[a-zA-Z]+\s*){1,3}", span, re.DOTALL)
+    if trailing_words and not _PROSE_WORD.search(_MATH_SEGMENT.sub(" ", trailing_words.group(1))):
+        return span  # "8 arrangements", "2 million": a value and its unit or scale (the grader reads both)
+    values = _VALUE.findall(span)
+    return values[0].strip() if len(values) == 1 else None
 
 
 _SENTENCE_SPLIT = re.compile(r"(?<=[.!?。！？])\s+|(?<=[。！？])")
 _HAS_MATH = re.compile(r"\d|\\[a-zA-Z]|\$")
 
 
-_NUMBER_IN_PROSE = re.compile(r"[-+]?(?:\d[\d,]*(?:\.\d+)?|\.\d+)(?:\s*/\s*\d+)?(?:\s*%|\s*percent\b)?")
+_NUMBER_IN_PROSE = re.compile(
+    r"(?<![A-Za-z\d])[-+]?(?:\d[\d,]*(?:\.\d+)?|\.\d+)(?:\s*/\s*\d+)?(?:\s*%|\s*percent\b)?"
+)
 _DECIMAL_COMMA = re.compile(r"^([-+]?\d+),(\d{1,2})$")  # "2,74" in prose is 2.74, never a thousands group
 _MATH_SEGMENT = re.compile(r"\$\$(.+?)\$\$|\$(.+?)\$|\\\((.+?)\\\)|\\\[(.+?)\\\]", re.DOTALL)
 _PLAIN_ARITHMETIC = re.compile(r"[\d\s.,()]*\d[\d\s.,()]*(?:[-+*/×x][\d\s.,()]+)+")

@@ -294,7 +294,12 @@ def test_evaluation_grades_with_the_training_rewards_function_and_parameters(tmp
     )
     [training_reward] = reward_functions(recipe)
     grader = training_grader(recipe)
-    assert grader == {"extract": "boxed", "zero_if_truncated": True, "require_format": None, "think_prefilled": False}
+    assert grader == {
+        "extract": "boxed",
+        "zero_if_truncated": True,
+        "require_format": None,
+        "think_prefilled": False,
+    }
     assert grade_module.accuracy_reward is accuracy_reward  # evaluation's function is the reward itself
     calls = []
     monkeypatch.setattr(grade_module, "accuracy_reward", lambda *a, **k: calls.append(k) or [1.0] * len(a[0]))

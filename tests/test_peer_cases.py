@@ -9,6 +9,7 @@ among the cases peers agree on fails the test: a false positive is a reward hack
 
 import collections
 import json
+from pathlib import Path
 
 from rewards import accuracy_reward, extract_final_answer
 
@@ -44,3 +45,22 @@ def test_peer_cases(shared_dir, capsys):
         )
     assert not false_positives, f"false positives: {false_positives}"
     assert overall >= 0.98
+
+
+def test_real_model_outputs(capsys):
+    """52 cases from SmolLM2-135M-Instruct's own GSM8K and MATH-500 completions (tests/fixtures/real_outputs.jsonl,
+    hand-labelled: a final answer must be stated, and equal the gold). Strict must agree on every one; the
+    lenient fallback is reported, not required (its misses are prose endings that merely contain the gold)."""
+    path = Path(__file__).parent / "fixtures" / "real_outputs.jsonl"
+    rows = [json.loads(line) for line in path.open()]
+    completions, golds = [r["completion"] for r in rows], [r["gold"] for r in rows]
+    strict = accuracy_reward(completions, golds)
+    lenient = accuracy_reward(completions, golds, extract="lenient")
+    disagree = [r["id"] for r, s in zip(rows, strict, strict=True) if (s == 1.0) != r["equivalent"]]
+    lenient_agree = sum((s == 1.0) == r["equivalent"] for r, s in zip(rows, lenient, strict=True))
+    with capsys.disabled():
+        print(
+            f"\nreal outputs: strict {len(rows) - len(disagree)}/{len(rows)}, lenient {lenient_agree}/{len(rows)}"
+        )
+    assert not disagree, disagree
+    assert sum(r["equivalent"] for r in rows) >= 15 and sum(not r["equivalent"] for r in rows) >= 15
