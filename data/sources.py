@@ -238,6 +238,38 @@ def load_mixture(sources: list[dict[str, Any]], template: str | None = None) -> 
     return _to_dataset([{key: row.get(key) for key in columns} for row in rows], template)
 
 
+def filter_by_pass_rate(
+    dataset: datasets.Dataset, pass_rates: dict[str, float], low: float, high: float, missing: str = "drop"
+) -> tuple[datasets.Dataset, dict[str, int]]:
+    """Keep the problems whose pass rate lies in [low, high] (difficulty filtering: a problem the policy
+    always or never solves gives GRPO groups without reward spread, which teach nothing). ``missing``:
+    ``drop`` or ``keep`` problems without a measured rate. Returns the kept rows and the counts.
+
+    >>> rows = load("arithmetic", split="train", limit=3, levels=[1])
+    >>> rates = {rows[0]["id"]: 0.0, rows[1]["id"]: 0.5}
+    >>> kept, counts = filter_by_pass_rate(rows, rates, 0.1, 0.9)
+    >>> len(kept), counts
+    (1, {'kept': 1, 'too_hard': 1, 'too_easy': 0, 'unmeasured': 1})
+    """
+    counts = {"kept": 0, "too_hard": 0, "too_easy": 0, "unmeasured": 0}
+    keep = []
+    for index, problem_id in enumerate(dataset["id"]):
+        rate = pass_rates.get(problem_id)
+        if rate is None:
+            counts["unmeasured"] += 1
+            if missing == "keep":
+                keep.append(index)
+                counts["kept"] += 1
+        elif rate < low:
+            counts["too_hard"] += 1
+        elif rate > high:
+            counts["too_easy"] += 1
+        else:
+            keep.append(index)
+            counts["kept"] += 1
+    return dataset.select(keep), counts
+
+
 def _to_dataset(rows: list[dict[str, Any]], template: str | None) -> datasets.Dataset:
     dataset = datasets.Dataset.from_list(rows)
     if template is not None:

@@ -143,7 +143,8 @@ TEMPLATES: dict[str, Template] = {
             name="answer_is",
             source="this repository: one short line of calculation, then 'The answer is N.' (the CPU demo)",
             answer_format="answer_is",
-            system="Solve the problem. Write one short line of calculation, then: The answer is N.",
+            system="Solve the problem. Write one short line of calculation, then: The answer is N.\n"
+            "Example: What is 7 + 5?\n7 + 5 = 12\nThe answer is 12.",
         ),
     ]
 }

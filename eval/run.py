@@ -8,6 +8,7 @@ finishes; rerunning the same command skips the problems already done. ``<out>/me
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import re
@@ -91,8 +92,11 @@ def _check_settings(out: Path, settings: dict[str, Any]) -> None:
             raise EvalError(
                 f"{path} is not a settings file; delete {out} (or pass another --out) to start over"
             )
+        # A setting an older version didn't record (absent) is not a change.
         changed = {
-            k: (previous.get(k), v) for k, v in settings.items() if k != "benchmarks" and previous.get(k) != v
+            k: (previous[k], v)
+            for k, v in settings.items()
+            if k != "benchmarks" and k in previous and previous[k] != v
         }
         if changed:
             raise EvalError(
@@ -112,12 +116,16 @@ def check_inputs(
     data_files: dict[str, str],
     limit: int | None,
     levels: list[int] | None,
+    split: str = "test",
 ) -> None:
     """Every argument of an evaluation, checked before anything is written or loaded."""
     known = [*data.SOURCES, "arithmetic"]
     if not benchmarks:
         raise EvalError(f"--benchmarks is empty; name at least one of {', '.join(known)}")
     for name in benchmarks:
+        splits = data.SOURCES[name].splits if name in data.SOURCES else ("train", "test")
+        if name in known and split not in splits:
+            raise EvalError(f"--split {split!r}: {name} has splits {', '.join(splits)}")
         if name not in known:
             raise EvalError(
                 f"--benchmarks: unknown benchmark {name!r}{_closest(name, known)}; known: {', '.join(known)}"
@@ -181,6 +189,7 @@ def evaluate(
     seed: int = 0,
     levels: list[int] | None = None,
     grader: dict[str, Any] | None = None,
+    split: str = "test",
     generator: Any = None,
 ) -> dict[str, Any]:
     """Evaluate ``model`` on ``benchmarks``; returns ``{benchmark: metrics}`` and writes the outputs.
@@ -188,7 +197,9 @@ def evaluate(
     ``grader``: the accuracy reward's grading parameters (``extract``, ``zero_if_truncated``); a recipe
     passes its own, so that evaluation grades as its training reward did."""
     data_files = data_files or {}
-    check_inputs(benchmarks, template, n, temperature, top_p, max_new_tokens, data_files, limit, levels)
+    check_inputs(
+        benchmarks, template, n, temperature, top_p, max_new_tokens, data_files, limit, levels, split
+    )
     try:
         grader = grader_params(grader)
     except ValueError as error:
@@ -198,6 +209,8 @@ def evaluate(
     settings = {
         "model": model,
         "template": template,
+        # the template's text too: a template edited in place must not mix with results of its old wording
+        "template_digest": hashlib.sha256(repr(chosen).encode()).hexdigest()[:12],
         "n": n,
         "temperature": temperature,
         "top_p": top_p,
@@ -208,9 +221,13 @@ def evaluate(
         "data_files": data_files,
         "levels": levels,
         "grader": grader,
+        "split": split,
         "benchmarks": benchmarks,
     }
-    sets = {name: _load_benchmark(name, data_files.get(name), template, limit, levels) for name in benchmarks}
+    sets = {
+        name: _load_benchmark(name, data_files.get(name), template, limit, levels, split)
+        for name in benchmarks
+    }
     if generator is None and backend == "transformers":
         check_model(model)
     _check_settings(out, settings)  # only now: a run that failed on its inputs leaves nothing behind
@@ -232,6 +249,7 @@ def evaluate(
                 name, todo, generator, generation, chosen, grader, samples_path, done, len(dataset)
             )
         records = [done[row["id"]] for row in dataset if row["id"] in done]
+        write_pass_rates(folder / "pass_rates.jsonl", records)
         results[name] = compute_metrics(records)
         logger.info(
             "%s: %s", name, {k: v for k, v in results[name].items() if not isinstance(v, (dict, list))}
@@ -240,9 +258,29 @@ def evaluate(
     return results
 
 
-def _load_benchmark(name: str, files: str | None, template: str, limit: int | None, levels: list[int] | None):
-    """A benchmark's test split; ``levels`` keeps those difficulty levels (then ``limit`` applies)."""
-    return data.load(name, split="test", data_files=files, template=template, limit=limit, levels=levels)
+def write_pass_rates(path: Path, records: list[dict[str, Any]]) -> None:
+    """Each problem's share of correct samples (strict), beside its samples: what ``data.pass_rate`` in a
+    recipe filters training problems by (``python -m eval --split train --n 8``)."""
+    lines = [
+        json.dumps(
+            {"id": r["id"], "pass_rate": sum(r["correct"]) / len(r["correct"]), "n": len(r["correct"])}
+        )
+        for r in records
+        if r.get("correct")
+    ]
+    write_atomic(path, "".join(line + "\n" for line in lines))
+
+
+def _load_benchmark(
+    name: str,
+    files: str | None,
+    template: str,
+    limit: int | None,
+    levels: list[int] | None,
+    split: str = "test",
+):
+    """A benchmark's split (test unless asked); ``levels`` keeps those difficulty levels, then ``limit``."""
+    return data.load(name, split=split, data_files=files, template=template, limit=limit, levels=levels)
 
 
 def _make_backend(backend: str, model: str, batch_size: int | None):
@@ -415,6 +453,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--zero-if-truncated", action="store_true", help="a completion cut off at --max-new-tokens scores 0"
     )
+    parser.add_argument(
+        "--split",
+        default="test",
+        help="the split to score (test); --split train --n 8 measures training problems' pass rates for data.pass_rate",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
@@ -436,6 +479,7 @@ def main(argv: list[str] | None = None) -> int:
             seed=args.seed,
             levels=args.levels,
             grader={"extract": args.extract, "zero_if_truncated": args.zero_if_truncated},
+            split=args.split,
         )
     except (EvalError, data.DataError, FileError) as error:
         message = str(error)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -25,9 +26,13 @@ class CollapseGuard(TrainerCallback):
         min_zero_std_share: float | None = None,
         patience: int = 3,
         action: str = "stop",
+        max_minutes: float | None = None,
     ):
         if action not in ("stop", "warn"):
             raise ValueError(f"guard.action must be 'stop' or 'warn', not {action!r}")
+        self.max_minutes = max_minutes
+        self.started: float | None = None
+        self.timed_out: str | None = None
         self.limits = {"entropy": min_entropy, "completions/mean_length": min_completion_length}
         # A policy that has converged on a good answer format also has low entropy; it has collapsed only
         # when, besides, (almost) no group has any reward spread left to learn from.
@@ -35,6 +40,22 @@ class CollapseGuard(TrainerCallback):
         self.patience, self.action = patience, action
         self.strikes = 0
         self.tripped: str | None = None
+
+    def on_train_begin(self, args, state, control, **kwargs):
+        self.started = time.monotonic()
+
+    def on_step_end(self, args, state, control, **kwargs):
+        """A time budget (guard.max_minutes): runs compared at equal minutes, or a cluster's time limit."""
+        if self.max_minutes is not None and self.started is not None:
+            minutes = (time.monotonic() - self.started) / 60
+            if minutes >= self.max_minutes:
+                self.timed_out = (
+                    f"stopped at step {state.global_step} after {minutes:.1f} minutes (guard.max_minutes)"
+                )
+                logger.info("%s", self.timed_out)
+                control.should_save = True
+                control.should_training_stop = True
+        return control
 
     def on_log(self, args, state, control, logs=None, **kwargs):
         logs = logs or {}
@@ -59,6 +80,47 @@ class CollapseGuard(TrainerCallback):
             if self.action == "stop":
                 control.should_save = True
                 control.should_training_stop = True
+        return control
+
+
+class EvaluateDuringTraining(TrainerCallback):
+    """Every ``every_steps`` steps, scores the current policy on a held-out subset with ``python -m eval``'s
+    own code and grader (``evaluate(**settings)``), and logs ``eval/<benchmark>/pass@1`` (and the lenient
+    score) beside the training metrics. The main process evaluates; the others wait at the next step."""
+
+    def __init__(
+        self, every_steps: int, settings: dict[str, Any], out: Path, tokenizer: Any, main_process: bool
+    ):
+        self.every_steps, self.settings, self.out = every_steps, settings, out
+        self.tokenizer, self.main_process = tokenizer, main_process
+        self.results: list[dict[str, Any]] = []
+
+    def on_step_end(self, args, state, control, model=None, **kwargs):
+        if not self.main_process or state.global_step % self.every_steps or model is None:
+            return control
+        from eval.generate import TransformersBackend
+        from eval.run import evaluate
+
+        policy = getattr(model, "module", model)  # DDP wraps the model; the parameters are the same
+        training = policy.training
+        try:
+            backend = TransformersBackend(policy, self.tokenizer)
+            results = evaluate(
+                f"step {state.global_step}",
+                generator=backend,
+                out=self.out / f"step-{state.global_step:06d}",
+                **self.settings,
+            )
+        finally:
+            policy.train(training)
+        entry: dict[str, Any] = {"step": state.global_step}
+        for benchmark, metrics in results.items():
+            for key in ("pass@1", "pass@1_lenient", "format_compliance"):
+                if metrics.get(key) is not None:
+                    entry[f"eval/{benchmark}/{key}"] = metrics[key]
+        state.log_history.append(entry)
+        self.results.append(entry)
+        logger.info("evaluation at step %d: %s", state.global_step, entry)
         return control
 
 
@@ -131,7 +193,10 @@ def plot_curves(log_history: list[dict[str, Any]], path: Path) -> Path | None:
     import matplotlib.pyplot as plt
 
     steps = [r["step"] for r in rows]
-    figure, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
+    evaluations = [e for e in log_history if any(k.startswith("eval/") for k in e)]
+    columns = 3 if evaluations else 2
+    figure, axes = plt.subplots(1, columns, figsize=(5.5 * columns, 4))
+    left, right = axes[0], axes[1]
     left.plot(steps, [r["reward"] for r in rows], label="total reward", linewidth=2)
     for key in sorted({k for r in rows for k in r if k.startswith("rewards/") and k.endswith("/mean")}):
         left.plot(steps, [r.get(key) for r in rows], label=key.split("/")[1], alpha=0.8)
@@ -143,6 +208,15 @@ def plot_curves(log_history: list[dict[str, Any]], path: Path) -> Path | None:
     right.set_xlabel("step")
     right.set_ylabel("mean completion length (tokens)")
     right.grid(alpha=0.3)
+    if evaluations:
+        keys = sorted({k for e in evaluations for k in e if k.startswith("eval/") and "pass@1" in k})
+        for key in keys:
+            points = [(e["step"], e[key]) for e in evaluations if key in e]
+            axes[2].plot([p[0] for p in points], [100 * p[1] for p in points], marker="o", label=key[5:])
+        axes[2].set_xlabel("step")
+        axes[2].set_ylabel("held-out accuracy (%)")
+        axes[2].legend(fontsize=8)
+        axes[2].grid(alpha=0.3)
     figure.tight_layout()
     figure.savefig(path, dpi=110)
     plt.close(figure)

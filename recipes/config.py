@@ -95,6 +95,17 @@ class DataSource:
     answer_extractor: Literal["gsm8k_hash", "last_boxed", "as_is"] | None = option(
         None, "how to read the gold from answer_field (default as_is)"
     )
+    seed: int | None = option(None, "seed of a generated data set (arithmetic); default: the recipe's seed")
+
+
+@dataclass
+class PassRateFilter:
+    file: str = option(
+        help="pass rates per problem id: the pass_rates.jsonl that python -m eval --split train writes"
+    )
+    min: float = option(0.0, "keep problems whose pass rate is at least this", min=0, max=1)
+    max: float = option(1.0, "... and at most this", min=0, max=1)
+    missing: Literal["drop", "keep"] = option("drop", "problems the file has no pass rate for")
 
 
 @dataclass
@@ -116,6 +127,7 @@ class DataSection:
     answer_extractor: Literal["gsm8k_hash", "last_boxed", "as_is"] | None = option(
         None, "how to read the gold from answer_field (default as_is)"
     )
+    seed: int | None = option(None, "seed of a generated data set (arithmetic); default: the recipe's seed")
     # ... or a mixture.
     sources: list[DataSource] | None = option(
         None, "a mixture: a list of sources, each with name, split, data_files, limit, levels, fields"
@@ -127,6 +139,9 @@ class DataSection:
     long_prompts: Literal["drop", "fail"] = option("drop", "what to do with a prompt over max_prompt_tokens")
     decontaminate: bool = option(
         True, "remove training problems that appear in the eval section's benchmarks"
+    )
+    pass_rate: PassRateFilter | None = option(
+        None, "keep problems whose measured pass rate lies in [min, max] (difficulty filtering)"
     )
 
     SOURCE_KEYS: typing.ClassVar[tuple[str, ...]] = tuple(f.name for f in dataclasses.fields(DataSource))
@@ -162,6 +177,14 @@ class EvalSection:
     zero_if_truncated: bool | None = option(
         None, "a completion cut off at max_new_tokens scores 0 (default: the accuracy reward's)"
     )
+    every_steps: int | None = option(
+        None,
+        "also score a held-out subset every this many training steps (logged beside the training curves)",
+        min=1,
+    )
+    during_training_limit: int = option(
+        64, "problems per benchmark for the evaluations during training", min=1
+    )
 
 
 @dataclass
@@ -177,6 +200,18 @@ class GuardSection:
     )
     patience: int = option(3, "consecutive logged steps below a limit before the guard acts", min=1)
     action: Literal["stop", "warn"] = option("stop", "stop the run (a checkpoint is saved) or only warn")
+    max_minutes: float | None = option(
+        None, "stop (with a checkpoint, as a finished run) after this many minutes of training", above=0
+    )
+
+
+@dataclass
+class DynamicSamplingSection:
+    max_rounds: int = option(
+        3,
+        "at most this many generation rounds per batch to replace groups whose rewards are all equal",
+        min=1,
+    )
 
 
 @dataclass
@@ -231,7 +266,13 @@ class Recipe:
     rewards: list[RewardEntry] = option(help="the reward functions, summed with their weights")
     trainer: dict[str, Any] = option({}, "any field of trl.GRPOConfig, passed through")
     eval: EvalSection | None = option(None, "benchmarks scored on the final checkpoint")
-    guard: GuardSection | None = option(None, "stop when the policy collapses (entropy or length)")
+    guard: GuardSection | None = option(
+        None, "stop when the policy collapses (entropy or length), or after a time"
+    )
+    dynamic_sampling: DynamicSamplingSection | None = option(
+        None,
+        "DAPO's dynamic sampling: drop groups with no reward spread and generate more prompts to fill the batch",
+    )
     source: SourceSection | None = option(
         None, "what a paper recipe transcribes: stated settings with citations, choices, departures, results"
     )
@@ -247,6 +288,8 @@ SECTIONS: dict[str, type] = {
     "rewards[]": RewardEntry,
     "eval": EvalSection,
     "guard": GuardSection,
+    "dynamic_sampling": DynamicSamplingSection,
+    "data.pass_rate": PassRateFilter,
     "source": SourceSection,
     "source.settings.<key>": SourceSetting,
     "source.not_stated.<key>": UnstatedSetting,
@@ -663,6 +706,14 @@ def _check_data(section: DataSection) -> list[str]:
         )
     else:
         problems += _check_source(section.source_list()[0], "data")
+    if section.pass_rate is not None:
+        rates = section.pass_rate
+        if not Path(rates.file).exists():
+            problems.append(
+                f"data.pass_rate.file: {rates.file!r} does not exist; make it with python -m eval --split train --n 8"
+            )
+        if rates.min > rates.max:
+            problems.append(f"data.pass_rate: min ({rates.min}) is above max ({rates.max})")
     if section.template is None:
         problems.append(
             f"data.template is required: it turns each question into the prompt (one of {', '.join(data.TEMPLATES)})"

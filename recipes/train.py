@@ -180,11 +180,41 @@ def reward_functions(recipe: Recipe) -> list:
     return functions
 
 
+# report_to names -> the package each needs (installed by `make setup-tracking` for wandb and trackio)
+TRACKERS = {
+    "wandb": "wandb",
+    "trackio": "trackio",
+    "tensorboard": "tensorboard",
+    "mlflow": "mlflow",
+    "comet_ml": "comet_ml",
+}
+
+
+def check_integrations(config: Any) -> None:
+    """Trackers and the Hub push fail at start, with the fix, not after the model loaded."""
+    import importlib.util
+
+    from data.hub import hub_reachable, offline_mode
+
+    for name in config.report_to or []:
+        package = TRACKERS.get(name)
+        if package and importlib.util.find_spec(package) is None:
+            raise RecipeError(
+                f"trainer.report_to {name!r} needs the {package} package: make setup-tracking (or pip install {package})"
+            )
+    if config.push_to_hub and (offline_mode() or not hub_reachable()):
+        raise RecipeError(
+            "trainer.push_to_hub needs the Hugging Face Hub, which can't be reached from here; set "
+            "trainer.push_to_hub=false (the model card is written to final/README.md either way)"
+        )
+
+
 def resolve(recipe_path: str, overrides: list[str]) -> tuple[Recipe, Any, dict[str, str]]:
     """Check the recipe and build its GRPOConfig and rewards (cheap: no model is loaded)."""
     recipe = parse_recipe(load_recipe(recipe_path, overrides), num_processes=num_processes())
     config, injected = build_grpo_config(recipe, recipe_path)
     reward_functions(recipe)
+    check_integrations(config)
     prompts_per_step = config.generation_batch_size // config.num_generations
     if prompts_per_step < 1:
         raise RecipeError(
@@ -200,7 +230,7 @@ def resolve(recipe_path: str, overrides: list[str]) -> tuple[Recipe, Any, dict[s
 def _load_arguments(source: Any, seed: int) -> dict[str, Any]:
     args = {key: value for key, value in dataclasses.asdict(source).items() if value is not None}
     args["name_or_path"] = args.pop("name")
-    args["seed"] = seed
+    args["seed"] = source.seed if source.seed is not None else seed  # a generated set's own seed, if given
     return args
 
 
@@ -219,6 +249,17 @@ def load_training_data(recipe: Recipe):
                 )
         dataset, report = data.overlap(dataset, held_out)
         logger.info("decontamination against %s: %s training problems removed", ", ".join(held_out), report)
+    if recipe.data.pass_rate is not None:
+        rates = recipe.data.pass_rate
+        records = read_jsonl(rates.file, "remake it with python -m eval --split train --n 8")
+        try:
+            pass_rates = {str(r["id"]): float(r["pass_rate"]) for r in records}
+        except (KeyError, TypeError, ValueError):
+            raise RecipeError(
+                f"data.pass_rate.file {rates.file}: each line needs an id and a pass_rate (as python -m eval writes)"
+            ) from None
+        dataset, counts = data.filter_by_pass_rate(dataset, pass_rates, rates.min, rates.max, rates.missing)
+        logger.info("pass-rate filter [%s, %s] (%s): %s", rates.min, rates.max, rates.file, counts)
     return dataset
 
 
@@ -575,7 +616,30 @@ def train(
     if recipe.guard is not None:
         guard = CollapseGuard(**dataclasses.asdict(recipe.guard))
         callbacks.append(guard)
-    trainer = GRPOTrainer(
+    if recipe.eval is not None and recipe.eval.every_steps:
+        from recipes.callbacks import EvaluateDuringTraining
+
+        if config.fsdp or config.deepspeed:  # sharded weights: one rank can't generate alone
+            logger.warning(
+                "eval.every_steps is skipped with FSDP / DeepSpeed: the final evaluation still runs"
+            )
+        else:
+            callbacks.append(
+                EvaluateDuringTraining(
+                    recipe.eval.every_steps,
+                    eval_settings(recipe, recipe.eval.during_training_limit),
+                    output_dir / "eval_during_training",
+                    tokenizer,
+                    main_process,
+                )
+            )
+    trainer_class, extra = GRPOTrainer, {}
+    if recipe.dynamic_sampling is not None:
+        from recipes.dynamic_sampling import DynamicSamplingGRPOTrainer
+
+        trainer_class, extra = DynamicSamplingGRPOTrainer, {"max_rounds": recipe.dynamic_sampling.max_rounds}
+    trainer = trainer_class(
+        **extra,
         model=model,
         reward_funcs=recorder.wrap(reward_functions(recipe)),
         args=config,
@@ -598,6 +662,8 @@ def train(
         if main_process:
             tokenizer.save_pretrained(str(output_dir / "final"))
     curves = plot_curves(trainer.state.log_history, output_dir / "curves.png") if main_process else None
+    if main_process:
+        write_json(output_dir / "log_history.json", trainer.state.log_history)
     summary = {
         "output_dir": str(output_dir),
         "parameter_checksum": parameter_checksum(trainer.model),
@@ -605,40 +671,63 @@ def train(
         "resumed_from": str(resume_from) if resume_from else None,
         "interrupted": signal.Signals(signals.received).name if interrupted else None,
         "guard": guard.tripped if guard else None,
+        "time_budget": guard.timed_out if guard else None,
         "final_model": str(output_dir / "final") if not interrupted and trained else None,
         "curves": str(curves) if curves else None,
         "last_log": next((e for e in reversed(trainer.state.log_history) if "reward" in e), {}),
     }
     rank = int(os.environ.get("RANK", "0"))
-    write_json(output_dir / ("summary.json" if num_processes() == 1 else f"summary-rank{rank}.json"), summary)
+    summary_path = output_dir / ("summary.json" if num_processes() == 1 else f"summary-rank{rank}.json")
+    write_json(summary_path, summary)
     if not trained and not interrupted:
         raise RecipeError(
             f"the run made no training step (global_step 0); nothing was saved as {output_dir / 'final'}"
         )
-    if recipe.eval is not None and summary["final_model"] and main_process:
-        summary["eval"] = evaluate_final(recipe, output_dir / "final")
+    if summary["final_model"] and main_process:
+        summary["eval"] = evaluate_final(recipe, output_dir / "final") if recipe.eval is not None else None
+        from recipes.model_card import model_card, push
+
+        card = model_card(
+            recipe,
+            recipe_path,
+            summary,
+            run_info(recipe, argv or sys.argv),
+            summary["eval"],
+            bound_reward_params(recipe),
+        )
+        write_atomic(output_dir / "final" / "README.md", card)
+        if config.push_to_hub:
+            repo_id = config.hub_model_id or config.run_name
+            summary["pushed_to"] = push(output_dir / "final", repo_id, config.hub_private_repo)
+            logger.info("pushed %s to %s", output_dir / "final", summary["pushed_to"])
+        write_json(summary_path, summary)
     return summary
+
+
+def eval_settings(recipe: Recipe, limit: int | None) -> dict[str, Any]:
+    """``eval.run.evaluate``'s arguments for the recipe's evaluation protocol (final and during training)."""
+    section = recipe.eval
+    return {
+        "benchmarks": section.benchmarks,
+        "template": section.template or recipe.data.template or "qwen_math_cot",
+        "n": section.n,
+        "temperature": section.temperature,
+        "top_p": section.top_p,
+        "max_new_tokens": section.max_new_tokens,
+        "limit": limit,
+        "data_files": section.data_files,
+        "levels": section.levels,
+        "seed": recipe.seed,
+        "grader": evaluation_grader(recipe),
+    }
 
 
 def evaluate_final(recipe: Recipe, model_path: Path) -> dict[str, Any]:
     """Score the final checkpoint on the recipe's benchmarks with ``python -m eval``'s code."""
     from eval.run import evaluate
 
-    section = recipe.eval
     return evaluate(
-        str(model_path),
-        section.benchmarks,
-        template=section.template or recipe.data.template or "qwen_math_cot",
-        n=section.n,
-        temperature=section.temperature,
-        top_p=section.top_p,
-        max_new_tokens=section.max_new_tokens,
-        limit=section.limit,
-        data_files=section.data_files,
-        levels=section.levels,
-        out=model_path.parent / "eval",
-        seed=recipe.seed,
-        grader=evaluation_grader(recipe),
+        str(model_path), out=model_path.parent / "eval", **eval_settings(recipe, recipe.eval.limit)
     )
 
 

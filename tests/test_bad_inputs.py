@@ -618,12 +618,12 @@ def test_long_prompts_are_dropped_and_counted(tmp_path, caplog, monkeypatch):
         "data.answer_field=a",
         "data.levels=null",
         "data.limit=null",
-        "data.max_prompt_tokens=128",
+        "data.max_prompt_tokens=400",
         "trainer.max_steps=1",
     ]
     with caplog.at_level("WARNING"):
         assert train_main(argv) == 0
-    assert "dropped 1 of 5 prompts longer than data.max_prompt_tokens=128" in caplog.text
+    assert "dropped 1 of 5 prompts longer than data.max_prompt_tokens=400" in caplog.text
 
 
 # --- interrupted and crashed runs ---------------------------------------------------------------------------

@@ -1,0 +1,121 @@
+"""The experiments' pieces on the tiny model: the pass@k / maj@k curves against brute force, and the
+make targets' wiring end to end (commands, reuse, report and figure)."""
+
+import itertools
+import json
+import random
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from recipes.experiments import curves
+from recipes.experiments import main as experiments_main
+from recipes.tiny_model import save_tiny_model
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _brute_force(records, n, k):
+    """pass@k and maj@k as the mean over every k-subset of each problem's samples (numbers as answers:
+    equal text is the same answer; ties go to the answer seen first)."""
+    passes, majorities = [], []
+    for record in records:
+        subsets = list(itertools.combinations(range(n), k))
+        passes.append(sum(any(record["correct"][i] for i in s) for s in subsets) / len(subsets))
+        wins = 0
+        for subset in subsets:
+            answers = [record["answers"][i] for i in subset if record["answers"][i] is not None]
+            if not answers:
+                continue
+            counts = Counter(answers)
+            best = max(counts.values())
+            winner = next(a for a in answers if counts[a] == best)
+            wins += record["correct"][subset[[record["answers"][i] for i in subset].index(winner)]]
+        majorities.append(wins / len(subsets))
+    return sum(passes) / len(passes), sum(majorities) / len(majorities)
+
+
+def test_curves_match_brute_force_enumeration():
+    rng = random.Random(1)
+    n = 5
+    records = []
+    for _ in range(12):
+        answers = [rng.choice(["3", "4", "5", None]) for _ in range(n)]
+        records.append({"answers": answers, "correct": [a == "4" for a in answers]})
+    computed = curves(records, n, bootstrap=50)
+    for k in range(1, n + 1):
+        passed, majority = _brute_force(records, n, k)
+        assert computed["pass"][k - 1] == pytest.approx(passed)
+        assert computed["maj"][k - 1] == pytest.approx(majority)  # C(5, k) <= 20: every subset is taken
+        low, high = computed["pass_band"]
+        assert low[k - 1] <= computed["pass"][k - 1] <= high[k - 1]
+
+
+@pytest.fixture(scope="module")
+def tiny_models(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("models")
+    return str(save_tiny_model(folder / "before", seed=0)), str(save_tiny_model(folder / "after", seed=1))
+
+
+def test_the_sharpening_target_writes_its_report_and_figure(tiny_models, tmp_path, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    before, after = tiny_models
+    argv = [
+        "sharpening",
+        "--model",
+        before,
+        "--after",
+        after,
+        "--n",
+        "2",
+        "--problems",
+        "3",
+        "--levels",
+        "1",
+        "2",
+    ]
+    assert experiments_main([*argv, "--out", str(tmp_path)]) == 0
+    report = (tmp_path / "report.md").read_text()
+    assert "| 1 | before |" in report and "| 2 | after GRPO |" in report and "pass@n" in report
+    assert (tmp_path / "sharpening.png").stat().st_size > 0
+    samples = [
+        json.loads(line) for line in (tmp_path / "level2_after" / "arithmetic" / "samples.jsonl").open()
+    ]
+    assert len(samples) == 3 and all(len(s["completions"]) == 2 and s["level"] == 2 for s in samples)
+
+
+def test_the_r1zero_target_trains_and_measures_the_format(tiny_models, tmp_path, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    before, _ = tiny_models
+    train_args = [
+        "trainer.per_device_train_batch_size=8",
+        "trainer.num_generations=4",
+        "trainer.max_completion_length=16",
+        "trainer.learning_rate=1e-3",
+        "trainer.report_to=[]",
+        "data.limit=32",
+    ]
+    argv = [
+        "r1zero",
+        "--model",
+        before,
+        "--minutes",
+        "0.05",
+        "--limit",
+        "4",
+        "--out",
+        str(tmp_path),
+        "--train-args",
+        *train_args,
+    ]
+    assert experiments_main(argv) == 0
+    report = (tmp_path / "report.md").read_text()
+    assert "| before |" in report and "| after |" in report and "format compliance" in report
+    assert (tmp_path / "r1zero.png").stat().st_size > 0
+    summary = json.loads((tmp_path / "seed0" / "train" / "summary.json").read_text())
+    assert summary["final_model"] and "guard.max_minutes" in summary["time_budget"]
+    rows = [json.loads(line) for line in (tmp_path / "seed0" / "train" / "completions.jsonl").open()]
+    assert set(rows[0]["rewards"]) == {"accuracy", "format", "tag_count"} and rows[0]["prompt"].endswith(
+        "Assistant:"
+    )
