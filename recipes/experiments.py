@@ -138,6 +138,7 @@ def filtering(args: argparse.Namespace) -> Path:
                 "data.seed=0",  # the same training problems for every seed and variant (their pass rates were measured)
                 f"data.limit={args.pool}",
                 "trainer.max_steps=10000",
+                "trainer.save_total_limit=1",
                 f"guard.max_minutes={args.minutes}",
                 f"model.name_or_path={args.model}",
                 *[o.replace("PASS_RATES", str(pass_rates)) for o in extra],
@@ -292,7 +293,7 @@ def sharpening(args: argparse.Namespace) -> Path:
         args.after or train_once(Path("outputs/demo/seed0"), ["seed=0"])["final_model"]
     )  # the demo's run, reused
     models = {"before": args.model, "after GRPO": after}
-    sampling = ["--n", str(args.n), "--temperature", str(args.temperature), "--max-new-tokens", "96"]
+    sampling = ["--n", str(args.n), "--temperature", str(args.temperature), "--max-new-tokens", "96", "--batch-size", "16"]
     results: dict[int, dict[str, dict[str, Any]]] = {}
     for level in args.levels:
         for label, model in models.items():
@@ -412,6 +413,7 @@ def r1zero(args: argparse.Namespace) -> Path:
             f"seed={args.seed}",
             f"model.name_or_path={args.model}",
             "trainer.max_steps=10000",
+            "trainer.save_total_limit=1",
             f"guard={{max_minutes: {args.minutes}}}",
             *R1ZERO_OVERRIDES,
             *args.train_args,
@@ -495,7 +497,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     run.add_argument("--n", type=positive_int, default=16)
     run.add_argument("--temperature", type=float, default=0.7)
-    run.add_argument("--problems", type=positive_int, default=100, help="held-out problems per level")
+    run.add_argument("--problems", type=positive_int, default=64, help="held-out problems per level")
     run.add_argument("--levels", type=int, nargs="+", default=[1, 2])
     run.add_argument("--out", default="outputs/experiments/sharpening")
     run = commands.add_parser(
