@@ -648,6 +648,14 @@ def train(
         peft_config=peft_config(recipe),
         callbacks=callbacks,
     )
+    if config.fsdp and trainer.accelerator.distributed_type.value != "FSDP":
+        # accelerate 1.15 turns FSDP on only for multi-accelerator runs (state.py: MULTI_GPU, ...); on CPU
+        # ranks it keeps MULTI_CPU, i.e. plain data parallelism, and says nothing.
+        logger.warning(
+            "trainer.fsdp is set but accelerate runs %s: FSDP needs accelerators, so this run is plain data "
+            "parallel (every rank holds the whole model)",
+            trainer.accelerator.distributed_type.value,
+        )
     if resume_from:
         logger.info("resuming from %s", resume_from)
     signals.training = True
@@ -667,6 +675,7 @@ def train(
     summary = {
         "output_dir": str(output_dir),
         "parameter_checksum": parameter_checksum(trainer.model),
+        "distributed": f"{trainer.accelerator.distributed_type.value} x {trainer.accelerator.num_processes}",
         "global_step": trainer.state.global_step,
         "resumed_from": str(resume_from) if resume_from else None,
         "interrupted": signal.Signals(signals.received).name if interrupted else None,

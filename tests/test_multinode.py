@@ -75,3 +75,18 @@ def test_two_nodes_on_localhost_finish_with_identical_parameters(tmp_path):
     ranks = [json.loads((tmp_path / f"summary-rank{r}.json").read_text()) for r in (0, 1)]
     assert ranks[0]["global_step"] == ranks[1]["global_step"] == 3
     assert ranks[0]["parameter_checksum"] == ranks[1]["parameter_checksum"]
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="two gloo ranks on one CPU machine")
+def test_fsdp_on_cpu_ranks_is_plain_data_parallel_and_says_so(tmp_path):
+    command = [
+        sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", "29534",
+        "-m", "recipes.train", "recipes/smoke.yaml", f"output_dir={tmp_path}",
+        "trainer.per_device_train_batch_size=4", "trainer.fsdp=full_shard", "trainer.max_steps=1",
+    ]  # fmt: skip
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "1"}
+    result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "trainer.fsdp is set but accelerate runs MULTI_CPU" in result.stderr
+    ranks = [json.loads((tmp_path / f"summary-rank{r}.json").read_text()) for r in (0, 1)]
+    assert ranks[0]["distributed"] == "MULTI_CPU x 2" and ranks[0]["parameter_checksum"] == ranks[1]["parameter_checksum"]
