@@ -59,9 +59,19 @@ def grade(
     """
     params = grader_params(grader)
     scores = accuracy_reward(completions, golds, truncated=truncated, **params)
-    lenient_params = {**params, "extract": "lenient"}
-    lenient = accuracy_reward(completions, golds, truncated=truncated, **lenient_params)
     answers = [extract_final_answer(c, params["extract"]) for c in completions]
+    # The lenient score differs only where the lenient reading finds another answer: grade just those.
+    lenient = list(scores)
+    others = [i for i, c in enumerate(completions) if extract_final_answer(c, "lenient") != answers[i]]
+    if others:
+        regraded = accuracy_reward(
+            [completions[i] for i in others],
+            [golds[i] for i in others],
+            truncated=None if truncated is None else [truncated[i] for i in others],
+            **{**params, "extract": "lenient"},
+        )
+        for i, score in zip(others, regraded, strict=True):
+            lenient[i] = score
     return Graded(answers, scores, lenient)
 
 

@@ -26,6 +26,7 @@ from eval.generate import DEFAULT_MAX_NEW_TOKENS, GenerationSettings, Transforme
 from eval.grade import correct_flags, grade, grader_params
 from eval.metrics import compute_metrics
 from rewards import has_format
+from rewards.accuracy import INCIDENTS
 from rewards.extract import EXTRACTION_MODES
 
 logger = logging.getLogger("eval")
@@ -251,11 +252,26 @@ def evaluate(
         records = [done[row["id"]] for row in dataset if row["id"] in done]
         write_pass_rates(folder / "pass_rates.jsonl", records)
         results[name] = compute_metrics(records)
+        incidents = folder / "grader_incidents.json"
+        counts = read_json(incidents, f"delete {incidents}") if incidents.exists() else {}
+        results[name]["grader_timeouts"] = counts.get("timeout", 0)
+        results[name]["grader_crashes"] = counts.get("crashed", 0)
         logger.info(
             "%s: %s", name, {k: v for k, v in results[name].items() if not isinstance(v, (dict, list))}
         )
     _write_reports(out, settings, results)
     return results
+
+
+def _add_incidents(path: Path, new: Any) -> None:
+    """Items the symbolic checker could not judge (timeouts, crashes; each scored 0), kept per benchmark
+    across resumed runs and reported in its metrics."""
+    if not new:
+        return
+    counts = read_json(path, f"delete {path}") if path.exists() else {}
+    for kind, count in new.items():
+        counts[kind] = counts.get(kind, 0) + count
+    write_json(path, counts)
 
 
 def write_pass_rates(path: Path, records: list[dict[str, Any]]) -> None:
@@ -307,7 +323,9 @@ def _run_benchmark(name, todo, generator, generation, template, grader, samples_
             flat = [t for group in texts for t in group]
             golds = [row["answer"] for row, group in zip(rows, texts, strict=True) for _ in group]
             cut = [s.truncated for group in samples for s in group]
+            before = INCIDENTS.copy()
             graded = grade(flat, golds, grader, truncated=cut)
+            _add_incidents(samples_path.parent / "grader_incidents.json", INCIDENTS - before)
             cursor = 0
             for row, group, prompt_index in zip(rows, samples, indices, strict=True):
                 span = slice(cursor, cursor + len(group))

@@ -464,6 +464,8 @@ def _kind(value: Any) -> str:
 
 
 def _describe(tp: Any) -> str:
+    if tp is Any:
+        return "any value"
     origin, args = typing.get_origin(tp), typing.get_args(tp)
     if origin in (typing.Union, types.UnionType):
         parts = [_describe(a) for a in args if a is not type(None)]
@@ -512,7 +514,7 @@ def _convert(tp: Any, value: Any, where: str, problems: list[str]) -> Any:
             return converted
         return _bad(tp, value, where, problems)
     if origin is Literal:
-        if value in args and not isinstance(value, bool) or (isinstance(value, bool) and value in args):
+        if value in args:
             return value
         problems.append(
             f"{where}: {value!r} is not one of {', '.join(map(str, args))}{_closest(value, args)}"
@@ -845,14 +847,10 @@ def _check_trainer(trainer: dict[str, Any], num_processes: int) -> list[str]:
                 )
             elif high is not None and value > high:
                 problems.append(f"trainer.{key} must be at most {high}, got {value!r}")
-    if (
-        "max_steps" in trainer
-        and isinstance(trainer["max_steps"], int)
-        and trainer["max_steps"] in (0,)
-        or (isinstance(trainer.get("max_steps"), int) and trainer["max_steps"] < -1)
-    ):
+    max_steps = trainer.get("max_steps")
+    if isinstance(max_steps, int) and not isinstance(max_steps, bool) and (max_steps == 0 or max_steps < -1):
         problems.append(
-            f"trainer.max_steps must be -1 (use num_train_epochs) or a positive number, got {trainer['max_steps']}"
+            f"trainer.max_steps must be -1 (use num_train_epochs) or a positive number, got {max_steps}"
         )
     loss_type = trainer.get("loss_type", fields["loss_type"].default)
     if loss_type not in LOSS_TYPES:

@@ -293,7 +293,16 @@ def sharpening(args: argparse.Namespace) -> Path:
         args.after or train_once(Path("outputs/demo/seed0"), ["seed=0"])["final_model"]
     )  # the demo's run, reused
     models = {"before": args.model, "after GRPO": after}
-    sampling = ["--n", str(args.n), "--temperature", str(args.temperature), "--max-new-tokens", "96", "--batch-size", "16"]
+    sampling = [
+        "--n",
+        str(args.n),
+        "--temperature",
+        str(args.temperature),
+        "--max-new-tokens",
+        "96",
+        "--batch-size",
+        "16",
+    ]
     results: dict[int, dict[str, dict[str, Any]]] = {}
     for level in args.levels:
         for label, model in models.items():

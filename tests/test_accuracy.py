@@ -303,9 +303,12 @@ def test_evaluation_grades_with_the_training_rewards_function_and_parameters(tmp
     assert grade_module.accuracy_reward is accuracy_reward  # evaluation's function is the reward itself
     calls = []
     monkeypatch.setattr(grade_module, "accuracy_reward", lambda *a, **k: calls.append(k) or [1.0] * len(a[0]))
-    grade_module.grade(["\\boxed{1}"], ["1"], grader, truncated=[False])
-    assert calls[0] == {"truncated": [False], **grader}  # the strict score: exactly the training parameters
-    assert calls[1] == {"truncated": [False], **grader, "extract": "lenient"}
+    grade_module.grade(["\\boxed{1}", "So she has 1 apple."], ["1", "1"], grader, truncated=[False, True])
+    assert calls[0] == {
+        "truncated": [False, True],
+        **grader,
+    }  # the strict score: exactly the training parameters
+    assert calls[1] == {"truncated": [True], **grader, "extract": "lenient"}  # only where the reading differs
     # ... and training bound those same parameters to that same function
     assert training_reward.__wrapped__ is accuracy_reward
     assert {key: training_reward.params[key] for key in grader} == grader

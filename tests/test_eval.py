@@ -246,3 +246,42 @@ def test_compare_prints_a_table_and_writes_a_chart(tmp_path, capsys):
     assert "| arithmetic | 25.0% [0.0%, 100.0%] (n=4) | 50.0% [0.0%, 100.0%] (n=4) |" in output
     assert png.stat().st_size > 0
     assert compare_main([str(tmp_path / "missing")]) == 2
+
+
+def test_score_rows_keep_each_problems_sample_count_levels_and_unparseable_golds():
+    rows = [
+        {
+            "completions": ["The answer is 1.", "The answer is 1.", "The answer is 2."],
+            "answer": "1",
+            "level": 1,
+        },
+        {"completions": ["The answer is 5."], "answer": "5", "level": "1"},
+        {"completions": ["The answer is None."], "answer": None},
+        {"completions": ["The answer is nan."], "answer": float("nan")},
+        {"completions": ["The answer is True."], "answer": True},
+    ]
+    metrics = score_rows(rows)
+    assert metrics["pass@1"] == pytest.approx((2 / 3 + 1) / 2)  # each problem with its own n, not cut to 1
+    assert metrics["n_problems"] == 2 and metrics["n_ungradable"] == 3  # null / NaN / true are no golds
+    assert metrics["by_level"] == {"1": {"pass@1": pytest.approx(5 / 6), "n": 2}}  # 1 and "1" are one level
+
+
+def test_grading_incidents_reach_the_metrics(tmp_path, monkeypatch):
+    import rewards.accuracy as accuracy
+    from rewards.verifier import TIMEOUT
+
+    class TimingOut:
+        def check(self, pairs, timeout_s):
+            return [TIMEOUT] * len(pairs)
+
+    class NeedsMathVerify(CannedGenerator):
+        def generate_batches(self, prompts, settings):
+            for indices, samples in super().generate_batches(prompts, settings):
+                yield indices, [[Sample(r"The answer is \cos 2x.", 5, False)] * 2 for _ in samples]
+
+    monkeypatch.setattr(accuracy, "get_pool", lambda: TimingOut())
+    results = evaluate(
+        "canned", ["arithmetic"], template="answer_is", n=2, temperature=0.7, limit=4, out=tmp_path,
+        generator=NeedsMathVerify(),
+    )  # fmt: skip
+    assert results["arithmetic"]["grader_timeouts"] == 4 and results["arithmetic"]["pass@1"] == 0.0

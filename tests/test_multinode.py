@@ -89,4 +89,7 @@ def test_fsdp_on_cpu_ranks_is_plain_data_parallel_and_says_so(tmp_path):
     assert result.returncode == 0, result.stderr[-3000:]
     assert "trainer.fsdp is set but accelerate runs MULTI_CPU" in result.stderr
     ranks = [json.loads((tmp_path / f"summary-rank{r}.json").read_text()) for r in (0, 1)]
-    assert ranks[0]["distributed"] == "MULTI_CPU x 2" and ranks[0]["parameter_checksum"] == ranks[1]["parameter_checksum"]
+    assert (
+        ranks[0]["distributed"] == "MULTI_CPU x 2"
+        and ranks[0]["parameter_checksum"] == ranks[1]["parameter_checksum"]
+    )
