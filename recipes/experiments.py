@@ -283,7 +283,45 @@ def curves(records: list[dict[str, Any]], n: int, bootstrap: int = 500, seed: in
         "pass_band": band(per_problem_pass),
         "maj": mean(per_problem_maj),
         "maj_band": band(per_problem_maj),
+        "per_problem": {
+            r.get("id", i): {"pass": p, "maj": m}
+            for i, (r, p, m) in enumerate(zip(records, per_problem_pass, per_problem_maj, strict=True))
+        },
     }
+
+
+def paired_gain(
+    before: dict[str, Any], after: dict[str, Any], key: str, bootstrap: int = 2000, seed: int = 0
+) -> list[tuple[float, float, float]]:
+    """After minus before for ``key`` ("pass" or "maj") at each k, on the problems both curves share, with a
+    95% interval from resampling problems (the same draw for both models, so the intervals are paired).
+
+    >>> b = {"per_problem": {"a": {"pass": [0.0, 0.0]}, "b": {"pass": [0.5, 1.0]}}}
+    >>> a = {"per_problem": {"a": {"pass": [0.5, 1.0]}, "b": {"pass": [0.5, 1.0]}}}
+    >>> paired_gain(b, a, "pass", bootstrap=50)[1][0]
+    0.5
+    """
+    shared = sorted(set(before["per_problem"]) & set(after["per_problem"]), key=str)
+    if not shared:
+        raise ValueError("the two curves share no problem")
+    diffs = [
+        [x - y for x, y in zip(after["per_problem"][i][key], before["per_problem"][i][key], strict=True)]
+        for i in shared
+    ]
+    n = len(diffs[0])
+    rng = random.Random(seed)
+    draws = []
+    for _ in range(bootstrap):
+        drawn = [diffs[rng.randrange(len(diffs))] for _ in diffs]
+        draws.append([sum(row[k] for row in drawn) / len(drawn) for k in range(n)])
+    result = []
+    for k in range(n):
+        column = sorted(d[k] for d in draws)
+        mean = sum(row[k] for row in diffs) / len(diffs)
+        result.append(
+            (mean, column[int(0.025 * bootstrap)], column[min(bootstrap - 1, int(0.975 * bootstrap))])
+        )
+    return result
 
 
 def sharpening(args: argparse.Namespace) -> Path:
@@ -342,6 +380,23 @@ def sharpening(args: argparse.Namespace) -> Path:
 
             cells = [_cell(c, key, k) for key, k in (("pass", 1), ("pass", n), ("maj", n))]
             lines.append(f"| {level} | {label} | " + " | ".join(cells) + " |")
+    ks = sorted({k for k in (1, 2, 4, 8, 16, 32, 64) if k < args.n} | {args.n})
+    lines += [
+        "",
+        "Change after GRPO (after minus before, points; paired 95% bootstrap interval over problems):",
+        "",
+        "| level | curve | " + " | ".join(f"k={k}" for k in ks) + " |",
+        "| --- | --- | " + " | ".join("---" for _ in ks) + " |",
+    ]
+    for level, by_model in results.items():
+        before, after = list(by_model.values())
+        for key in ("pass", "maj"):
+            gain = paired_gain(before, after, key)
+            cells = [
+                f"{100 * gain[k - 1][0]:+.1f} [{100 * gain[k - 1][1]:+.1f}, {100 * gain[k - 1][2]:+.1f}]"
+                for k in ks
+            ]
+            lines.append(f"| {level} | {key}@k | " + " | ".join(cells) + " |")
     lines += [
         "",
         "Where the after-GRPO pass@k curve meets the one before (first k where it is not above it):",

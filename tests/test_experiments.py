@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from recipes.experiments import curves
+from recipes.experiments import curves, paired_gain
 from recipes.experiments import main as experiments_main
 from recipes.tiny_model import save_tiny_model
 
@@ -52,6 +52,34 @@ def test_curves_match_brute_force_enumeration():
         assert low[k - 1] <= computed["pass"][k - 1] <= high[k - 1]
 
 
+def test_paired_gain_is_the_mean_difference_on_shared_problems_with_a_paired_interval():
+    rng = random.Random(2)
+    n = 4
+
+    def records(p_correct, ids):
+        rows = []
+        for i in ids:
+            answers = [rng.choice(["4", "5"]) if rng.random() > p_correct else "4" for _ in range(n)]
+            rows.append({"id": i, "answers": answers, "correct": [a == "4" for a in answers]})
+        return rows
+
+    before = curves(records(0.2, range(20)), n, bootstrap=20)
+    after = curves(records(0.7, range(5, 25)), n, bootstrap=20)  # problems 5..19 are shared
+    shared = range(5, 20)
+    for key in ("pass", "maj"):
+        gain = paired_gain(before, after, key, bootstrap=200)
+        for k in range(n):
+            expected = (
+                sum(after["per_problem"][i][key][k] - before["per_problem"][i][key][k] for i in shared) / 15
+            )
+            assert gain[k][0] == pytest.approx(expected)
+            assert gain[k][1] <= gain[k][0] <= gain[k][2]
+    # the same model against itself: every resample differs by exactly zero, so the interval has no width
+    assert all(g == (0.0, 0.0, 0.0) for g in paired_gain(before, before, "pass", bootstrap=50))
+    with pytest.raises(ValueError, match="share no problem"):
+        paired_gain(before, curves(records(0.5, ["x"]), n, bootstrap=5), "pass")
+
+
 @pytest.fixture(scope="module")
 def tiny_models(tmp_path_factory):
     folder = tmp_path_factory.mktemp("models")
@@ -78,6 +106,7 @@ def test_the_sharpening_target_writes_its_report_and_figure(tiny_models, tmp_pat
     assert experiments_main([*argv, "--out", str(tmp_path)]) == 0
     report = (tmp_path / "report.md").read_text()
     assert "| 1 | before |" in report and "| 2 | after GRPO |" in report and "pass@n" in report
+    assert "| 2 | maj@k |" in report and "k=2 |" in report  # the paired change table
     assert (tmp_path / "sharpening.png").stat().st_size > 0
     samples = [
         json.loads(line) for line in (tmp_path / "level2_after" / "arithmetic" / "samples.jsonl").open()
