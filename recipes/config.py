@@ -201,7 +201,10 @@ class GuardSection:
     patience: int = option(3, "consecutive logged steps below a limit before the guard acts", min=1)
     action: Literal["stop", "warn"] = option("stop", "stop the run (a checkpoint is saved) or only warn")
     max_minutes: float | None = option(
-        None, "stop (with a checkpoint, as a finished run) after this many minutes of training", above=0
+        None,
+        "stop (with a checkpoint, as a finished run) after this many minutes of training in this process "
+        "(a resumed run gets a fresh budget, as under a scheduler's time limit)",
+        above=0,
     )
 
 

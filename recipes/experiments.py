@@ -28,6 +28,7 @@ import itertools
 import json
 import math
 import random
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -51,6 +52,11 @@ def train_once(run: Path, overrides: list[str], recipe: str = RECIPE) -> dict[st
     """A training run of ``recipe`` into ``run/train`` (reused when it finished before); its summary."""
     summary_path = run / "train" / "summary.json"
     if not (summary_path.exists() and json.loads(summary_path.read_text()).get("final_model")):
+        if (run / "train").exists():
+            # Runs here are compared at equal minutes, and a resumed run would start a fresh time budget
+            # (guard.max_minutes counts one process's minutes): an unfinished run starts over.
+            print(f"{run / 'train'}: unfinished, starting it over", flush=True)
+            shutil.rmtree(run / "train")
         _run(
             [PYTHON, "-m", "recipes.train", recipe, f"output_dir={run / 'train'}", *overrides],
             run / "train.log",
