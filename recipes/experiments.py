@@ -146,6 +146,9 @@ def filtering(args: argparse.Namespace) -> Path:
                 "trainer.max_steps=10000",
                 "trainer.save_total_limit=1",
                 f"guard.max_minutes={args.minutes}",
+                # equal minutes for every run: the collapse guard only warns here (a run it stopped early
+                # would be compared with less training)
+                "guard.action=warn",
                 f"model.name_or_path={args.model}",
                 *[o.replace("PASS_RATES", str(pass_rates)) for o in extra],
                 *args.train_args,
@@ -166,7 +169,7 @@ def filtering(args: argparse.Namespace) -> Path:
         "",
         f"SmolLM2-135M-Instruct, one-step arithmetic (level 1), the demo recipe ({RECIPE}) with the same "
         f"{args.pool} training problems for every run (data.seed=0), {args.minutes} minutes of training each "
-        f"(guard.max_minutes), seeds {', '.join(map(str, args.seeds))}. Held-out: {len(before)} level-1 test "
+        f"(guard.max_minutes; the collapse guard only warns), seeds {', '.join(map(str, args.seeds))}. Held-out: {len(before)} level-1 test "
         "problems, greedy, 96 tokens, strict grading.",
         "",
         f"Pass rates: {args.pool} training problems x 8 samples (T=0.7, 32 tokens) took {filter_minutes:.1f} "
