@@ -515,14 +515,17 @@ def r1zero(args: argparse.Namespace) -> Path:
         f"training (seed {args.seed}), {summary['global_step']} steps. Held-out: {args.limit} problems, greedy, "
         "128 tokens.",
         "",
-        "| | format compliance | accuracy (answer in <answer>) | accuracy, lenient | mean length (tokens) |",
-        "| --- | --- | --- | --- | --- |",
+        "| | format compliance | accuracy (answer in <answer>) | accuracy, lenient | mean length (tokens) | "
+        "cut at the limit | with " + " / ".join(TAGS) + " |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
     ]
-    for label, m in metrics.items():
+    for (label, m), folder in zip(metrics.items(), (before, after), strict=True):
         low, high = m["pass@1_ci95"]
+        shares = " / ".join(f"{share:.1%}" for share in tag_shares(folder / "arithmetic" / "samples.jsonl"))
         lines.append(
             f"| {label} | {m.get('format_compliance', 0):.1%} | {m['pass@1']:.1%} [{low:.1%}, {high:.1%}] | "
-            f"{m.get('pass@1_lenient', 0):.1%} | {m.get('mean_completion_tokens', 0):.0f} |"
+            f"{m.get('pass@1_lenient', 0):.1%} | {m.get('mean_completion_tokens', 0):.0f} | "
+            f"{m.get('truncated_share', 0):.1%} | {shares} |"
         )
     if history:
         first, last = history[0], history[-1]
@@ -536,6 +539,16 @@ def r1zero(args: argparse.Namespace) -> Path:
         ]
     lines += ["", f"Figure: {figure}"]
     return _write_report(out, lines)
+
+
+TAGS = ("<think>", "</think>", "<answer>", "</answer>")
+
+
+def tag_shares(samples: Path) -> list[float]:
+    """The share of completions in an evaluation's ``samples.jsonl`` that hold each of ``TAGS``: what of
+    the format a model has picked up when it doesn't produce all of it."""
+    completions = [c for line in samples.open() for c in json.loads(line)["completions"]]
+    return [sum(tag in c for c in completions) / max(len(completions), 1) for tag in TAGS]
 
 
 def _r1zero_figure(out: Path, history: list[dict[str, Any]]) -> Path:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from recipes.experiments import curves, paired_gain
+from recipes.experiments import curves, paired_gain, tag_shares
 from recipes.experiments import main as experiments_main
 from recipes.tiny_model import save_tiny_model
 
@@ -170,3 +170,13 @@ def test_train_once_reuses_a_finished_run_and_starts_an_unfinished_one_over(tmp_
     assert summary["final_model"].endswith("final") and len(calls) == 1
     experiments.train_once(run, ["seed=0"])
     assert len(calls) == 1, "a finished run was trained again"
+
+
+def test_tag_shares_count_completions_holding_each_tag(tmp_path):
+    samples = tmp_path / "samples.jsonl"
+    rows = [
+        {"completions": ["<think>a</think><answer>1</answer>", "plain text"]},
+        {"completions": ["<answer>2", "<think>b"]},
+    ]
+    samples.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    assert tag_shares(samples) == [0.5, 0.25, 0.5, 0.25]
