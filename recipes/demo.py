@@ -201,6 +201,8 @@ def main(argv: list[str] | None = None) -> int:
     lines += [
         "",
         f"Total (model build aside): {total / 60:.1f} minutes. Peak memory of any step: {peak_gib:.1f} GiB.",
+        "A step that found its results from an earlier run (a finished training run is not listed; an "
+        "evaluation reuses its samples) takes seconds here.",
     ]
     figure = _figure(out, p, {s: _interval(a)[0] for s, a in afters.items()}, curves)
     lines += [f"Figure: {figure}"]
