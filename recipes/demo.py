@@ -26,6 +26,8 @@ import sys
 import time
 from pathlib import Path
 
+from data.files import write_atomic
+
 RECIPE = "recipes/demo_smollm2_arithmetic.yaml"
 MODEL = "models/smollm2-135m-instruct"
 EVAL_ARGS = [
@@ -207,7 +209,7 @@ def main(argv: list[str] | None = None) -> int:
     figure = _figure(out, p, {s: _interval(a)[0] for s, a in afters.items()}, curves)
     lines += [f"Figure: {figure}"]
     report = "\n".join(lines) + "\n"
-    (out / "report.md").write_text(report)
+    write_atomic(out / "report.md", report)
     print("\n" + report)
     return 0
 

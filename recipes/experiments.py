@@ -34,7 +34,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from data.files import write_json
+from data.files import write_atomic, write_json
 from recipes.demo import EVAL_ARGS, MODEL, RECIPE, _correctness, _interval, _run, paired_difference
 
 PYTHON = sys.executable
@@ -71,9 +71,7 @@ def evaluate_once(model: str, out: Path, args: list[str]) -> Path:
 
 
 def _write_report(out: Path, lines: list[str]) -> Path:
-    out.mkdir(parents=True, exist_ok=True)
-    path = out / "report.md"
-    path.write_text("\n".join(lines) + "\n")
+    path = write_atomic(out / "report.md", "\n".join(lines) + "\n")
     print("\n" + "\n".join(lines))
     return path
 
@@ -282,23 +280,11 @@ def curves(records: list[dict[str, Any]], n: int, bootstrap: int = 500, seed: in
             )
         per_problem_maj.append(row)
 
-    def mean(rows: list[list[float]]) -> list[float]:
-        return [sum(r[k] for r in rows) / len(rows) for k in range(n)]
-
-    def band(rows: list[list[float]]) -> tuple[list[float], list[float]]:
-        samples = []
-        for _ in range(bootstrap):
-            drawn = [rows[rng.randrange(len(rows))] for _ in rows]
-            samples.append(mean(drawn))
-        low = [sorted(s[k] for s in samples)[int(0.025 * bootstrap)] for k in range(n)]
-        high = [sorted(s[k] for s in samples)[min(bootstrap - 1, int(0.975 * bootstrap))] for k in range(n)]
-        return low, high
-
     return {
-        "pass": mean(per_problem_pass),
-        "pass_band": band(per_problem_pass),
-        "maj": mean(per_problem_maj),
-        "maj_band": band(per_problem_maj),
+        "pass": _column_means(per_problem_pass),
+        "pass_band": _bootstrap_band(per_problem_pass, bootstrap, rng),
+        "maj": _column_means(per_problem_maj),
+        "maj_band": _bootstrap_band(per_problem_maj, bootstrap, rng),
         "per_problem": {
             r.get("id", i): {"pass": p, "maj": m}
             for i, (r, p, m) in enumerate(zip(records, per_problem_pass, per_problem_maj, strict=True))
@@ -324,20 +310,25 @@ def paired_gain(
         [x - y for x, y in zip(after["per_problem"][i][key], before["per_problem"][i][key], strict=True)]
         for i in shared
     ]
-    n = len(diffs[0])
-    rng = random.Random(seed)
-    draws = []
-    for _ in range(bootstrap):
-        drawn = [diffs[rng.randrange(len(diffs))] for _ in diffs]
-        draws.append([sum(row[k] for row in drawn) / len(drawn) for k in range(n)])
-    result = []
-    for k in range(n):
-        column = sorted(d[k] for d in draws)
-        mean = sum(row[k] for row in diffs) / len(diffs)
-        result.append(
-            (mean, column[int(0.025 * bootstrap)], column[min(bootstrap - 1, int(0.975 * bootstrap))])
-        )
-    return result
+    low, high = _bootstrap_band(diffs, bootstrap, random.Random(seed))
+    return list(zip(_column_means(diffs), low, high, strict=True))
+
+
+def _column_means(rows: list[list[float]]) -> list[float]:
+    """The mean over problems (rows) at each k (column)."""
+    return [sum(row[k] for row in rows) / len(rows) for k in range(len(rows[0]))]
+
+
+def _bootstrap_band(
+    rows: list[list[float]], bootstrap: int, rng: random.Random
+) -> tuple[list[float], list[float]]:
+    """The 95% percentile interval of the column means, resampling rows (problems) with replacement."""
+    draws = [_column_means([rows[rng.randrange(len(rows))] for _ in rows]) for _ in range(bootstrap)]
+    columns = [sorted(draw[k] for draw in draws) for k in range(len(rows[0]))]
+    return (
+        [column[int(0.025 * bootstrap)] for column in columns],
+        [column[min(bootstrap - 1, int(0.975 * bootstrap))] for column in columns],
+    )
 
 
 def sharpening(args: argparse.Namespace) -> Path:
@@ -392,9 +383,7 @@ def sharpening(args: argparse.Namespace) -> Path:
     ]
     for level, by_model in results.items():
         for label, c in by_model.items():
-            n = args.n
-
-            cells = [_cell(c, key, k) for key, k in (("pass", 1), ("pass", n), ("maj", n))]
+            cells = [_cell(c, key, k) for key, k in (("pass", 1), ("pass", args.n), ("maj", args.n))]
             lines.append(f"| {level} | {label} | " + " | ".join(cells) + " |")
     ks = sorted({k for k in (1, 2, 4, 8, 16, 32, 64) if k < args.n} | {args.n})
     lines += [

@@ -180,14 +180,8 @@ def reward_functions(recipe: Recipe) -> list:
     return functions
 
 
-# report_to names -> the package each needs (installed by `make setup-tracking` for wandb and trackio)
-TRACKERS = {
-    "wandb": "wandb",
-    "trackio": "trackio",
-    "tensorboard": "tensorboard",
-    "mlflow": "mlflow",
-    "comet_ml": "comet_ml",
-}
+# report_to names that are also the package each needs (`make setup-tracking` installs wandb and trackio)
+TRACKERS = ("wandb", "trackio", "tensorboard", "mlflow", "comet_ml")
 
 
 def check_integrations(config: Any) -> None:
@@ -197,10 +191,9 @@ def check_integrations(config: Any) -> None:
     from data.hub import hub_reachable, offline_mode
 
     for name in config.report_to or []:
-        package = TRACKERS.get(name)
-        if package and importlib.util.find_spec(package) is None:
+        if name in TRACKERS and importlib.util.find_spec(name) is None:
             raise RecipeError(
-                f"trainer.report_to {name!r} needs the {package} package: make setup-tracking (or pip install {package})"
+                f"trainer.report_to {name!r} needs the {name} package: make setup-tracking (or pip install {name})"
             )
     if config.push_to_hub and (offline_mode() or not hub_reachable()):
         raise RecipeError(
