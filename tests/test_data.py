@@ -245,3 +245,16 @@ def test_math_train_12k_excludes_math500(tmp_path):
     )
     dataset = load("math", split="train_12k", data_files={"train": train, "test": test, "math500": math500})
     assert sorted(dataset["question"]) == ["Find w.", "Find y.", "Find z."]
+
+
+def test_atomic_writes_keep_the_usual_file_mode(tmp_path):
+    """mkstemp's private 0600 must not leak into results that others on a cluster read: an atomic write
+    gets the mode a plain write gets."""
+    import stat
+
+    from data.files import write_atomic
+
+    plain = tmp_path / "plain.json"
+    plain.write_text("{}")
+    atomic = write_atomic(tmp_path / "metrics.json", "{}")
+    assert stat.S_IMODE(atomic.stat().st_mode) == stat.S_IMODE(plain.stat().st_mode)
