@@ -18,7 +18,7 @@ EVAL_ARGS ?=
 DEMO_ARGS ?=
 EXPERIMENT_ARGS ?=
 
-.PHONY: setup setup-tracking test lint bench demo train train-gsm8k smoke eval experiment-filtering finding-sharpening finding-r1zero
+.PHONY: setup setup-tracking test lint bench demo train train-gsm8k smoke eval experiment-filtering finding-sharpening finding-r1zero gpu-wheels gpu-check
 
 setup: $(VENV)/.installed
 
@@ -81,3 +81,21 @@ smoke: setup
 eval: setup
 	@test -n "$(MODEL)" || (echo "usage: make eval MODEL=path/to/checkpoint-or-hub-id [BENCHMARKS=gsm8k,math500]"; exit 2)
 	$(PY) -m eval --model $(MODEL) --benchmarks $(BENCHMARKS) $(EVAL_ARGS)
+
+# The GPU path on a GPU machine (precision policy, stop strings, truncation; recipes/gpu_check.py), one line per
+# check. Where only torch and transformers are installed and nothing can be downloaded, first run
+# `make gpu-wheels` on a machine with the network: the wheels in .whl/ travel with the working tree and are
+# installed with pip --no-index. Without .venv (a bare GPU machine) it uses the machine's python3.
+GPU_PYTHON ?= $(if $(wildcard $(PY)),$(PY),python3)
+GPU_WHEELS = trl==1.16.0 datasets==5.2.0 math-verify==0.9.0 latex2sympy2_extended==1.11.0 \
+	antlr4-python3-runtime==4.13.2 dill==0.4.1 multiprocess==0.70.19 fsspec==2026.9.0
+gpu-wheels:
+	$(PYTHON) -m pip download -q --no-deps --only-binary=:all: --python-version 3.12 --implementation cp \
+		--platform manylinux_2_28_x86_64 --platform manylinux_2_17_x86_64 --platform manylinux2014_x86_64 \
+		-d .whl $(GPU_WHEELS)
+
+gpu-check:
+	@if ! $(GPU_PYTHON) -c "import trl, datasets, math_verify" 2>/dev/null; then \
+		test -d .whl || { echo "error: trl, datasets or math-verify is missing and there is no .whl/; run make gpu-wheels where pip reaches PyPI"; exit 2; }; \
+		$(GPU_PYTHON) -m pip install -q --no-index --no-deps --no-compile --target /tmp/gpu-check-site .whl/*.whl; fi
+	PYTHONPATH=/tmp/gpu-check-site:$$PYTHONPATH HF_HUB_OFFLINE=1 $(GPU_PYTHON) -m recipes.gpu_check

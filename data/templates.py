@@ -23,7 +23,9 @@ class Template:
     user: str = "{question}"
     plain: str | None = None  # a base-model prompt string; used instead of messages when set
     think_prefilled: bool = False
-    stop: tuple[str, ...] = ()  # texts that end a completion, as the source generates (evaluation uses them)
+    stop: tuple[
+        str, ...
+    ] = ()  # texts that end a completion, as the source generates (training and evaluation)
 
     def apply(self, question: str) -> str | list[dict[str, str]]:
         """The prompt for ``question``: a string for plain templates, else chat messages.
@@ -132,6 +134,9 @@ TEMPLATES: dict[str, Template] = {
             "App. B.3: the simple prompt for models with weak instruction following, Qwen2.5-0.5B among them)",
             answer_format="stated",
             plain="Question:\n{question}\nAnswer:\nLet's think step by step.\n",
+            # math_eval.py:271-272 @ cf1c785: stop_words.extend(["Question:", "Answer:"]) for abel, so that a base
+            # model's invented next question is not graded (its other stop words are end-of-text tokens)
+            stop=("Question:", "Answer:"),
         ),
         Template(
             name="gsm8k_hash",

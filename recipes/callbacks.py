@@ -124,20 +124,59 @@ class EvaluateDuringTraining(TrainerCallback):
         return control
 
 
+# What "truncated" means, for zero_if_truncated, the completion log and the dry run.
+TRUNCATED_WHEN = "finish_reason == 'length'"
+TRUNCATION_RULE = f"stopped at max_completion_length ({TRUNCATED_WHEN}); not at EOS, not at a stop string"
+
+
+def stopped_at_limit(
+    ids: list[int], text: str | None, limit: int | None, end_ids: set[int], stop: tuple[str, ...] = ()
+) -> bool:
+    """Whether generation stopped on the length limit, rather than at EOS or at a stop string: the only
+    meaning of "truncated" (Dr. GRPO's train_zero_math.py zeroes ``finish_reason == "length"``).
+
+    TRL hands the rewards token ids, not a finish reason, and what its generation paths return differs:
+    transformers ends a completion at its EOS, or pads it after a stop string when other completions ran on
+    (a stop string that ended the longest one leaves no padding); vLLM (colocate and server) returns the
+    tokens up to EOS or through the stop string, padding nothing. So: a completion is truncated when it
+    ends on neither EOS nor padding, fills the limit, and its text does not end with a stop string.
+
+    >>> stopped_at_limit([5, 6, 1], "ab", 3, {1})  # EOS
+    False
+    >>> stopped_at_limit([5, 6, 7], "<answer>4</answer>", 3, {1}, ("</answer>",))  # a stop string at the limit
+    False
+    >>> stopped_at_limit([5, 6], "<answer>4</answer>", 3, {1}, ("</answer>",))  # a stop string, before it
+    False
+    >>> stopped_at_limit([5, 6, 7], "<answer>4", 3, {1}, ("</answer>",))  # the limit
+    True
+    """
+    if not ids or ids[-1] in end_ids:
+        return False
+    if limit is not None and len(ids) < limit:
+        return False  # it ended early on no end token: a stop string (kept in the output or not)
+    return not (text is not None and any(s and text.endswith(s) for s in stop))
+
+
 class CompletionRecorder:
-    """Wraps the reward functions: passes each a ``truncated`` column (completions cut off before EOS,
-    judged from ``completion_ids`` as TRL's ``mask_truncated_completions`` does), and lands every step's
-    completions, with each reward, in a JSONL file.
+    """Wraps the reward functions: passes each a ``truncated`` column (completions that generation stopped
+    at ``max_completion_length``: ``stopped_at_limit``), and lands every step's completions, with each
+    reward, in a JSONL file.
 
     TRL calls the reward functions one after the other on the same batch; each wrapper stores its scores,
     and the last one writes the rows (at most ``per_step`` of them per step, whole groups first).
     """
 
     def __init__(
-        self, path: Path | None, per_step: int = 16, stop_token_ids: set[int] | frozenset = frozenset()
+        self,
+        path: Path | None,
+        per_step: int = 16,
+        end_token_ids: set[int] | frozenset = frozenset(),
+        max_completion_length: int | None = None,
+        stop: tuple[str, ...] = (),
     ):
         self.path, self.per_step = path, per_step  # path None: score only (ranks other than the first)
-        self.stop_token_ids = set(stop_token_ids)
+        self.end_token_ids = set(end_token_ids)
+        self.max_completion_length, self.stop = max_completion_length, tuple(stop)
         self.scores: dict[str, list] = {}
 
     def wrap(self, reward_functions: list[Callable]) -> list[Callable]:
@@ -146,14 +185,26 @@ class CompletionRecorder:
             wrapped.append(self._wrap_one(func, is_last=index == len(reward_functions) - 1))
         return wrapped
 
-    def truncated(self, completion_ids: list[list[int]] | None) -> list[bool] | None:
-        if completion_ids is None or not self.stop_token_ids:
+    def truncated(
+        self, completion_ids: list[list[int]] | None, completions: list | None = None
+    ) -> list[bool] | None:
+        if completion_ids is None:
             return None
-        return [not ids or ids[-1] not in self.stop_token_ids for ids in completion_ids]
+        from rewards.extract import completion_text
+
+        texts = (
+            [completion_text(c) for c in completions]
+            if completions is not None
+            else [None] * len(completion_ids)
+        )
+        return [
+            stopped_at_limit(list(ids), text, self.max_completion_length, self.end_token_ids, self.stop)
+            for ids, text in zip(completion_ids, texts, strict=True)
+        ]
 
     def _wrap_one(self, func: Callable, is_last: bool) -> Callable:
         def reward(prompts=None, completions=None, **kwargs):
-            kwargs.setdefault("truncated", self.truncated(kwargs.get("completion_ids")))
+            kwargs.setdefault("truncated", self.truncated(kwargs.get("completion_ids"), completions))
             scores = func(prompts=prompts, completions=completions, **kwargs)
             self.scores[func.__name__] = scores
             if is_last and self.per_step > 0 and self.path is not None:

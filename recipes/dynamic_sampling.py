@@ -18,7 +18,8 @@ import random
 from typing import Any
 
 import torch
-from trl import GRPOTrainer
+
+from recipes.trainer import RecipeGRPOTrainer
 
 # Keys of the scored batch that hold one row per completion; prompt-side ones are padded on the left.
 _PROMPT_KEYS = ("prompt_ids", "prompt_mask")
@@ -33,7 +34,7 @@ _COMPLETION_KEYS = (
 )
 
 
-class DynamicSamplingGRPOTrainer(GRPOTrainer):
+class DynamicSamplingGRPOTrainer(RecipeGRPOTrainer):
     def __init__(self, *args: Any, max_rounds: int = 3, **kwargs: Any):
         super().__init__(*args, **kwargs)
         if self.accelerator.num_processes > 1:

@@ -9,9 +9,12 @@ unexplained difference: a test fails on it, so a later edit can't drift silently
 
 Keys: ``trainer.<GRPOConfig field>``, ``model.<key>``, ``model.lora.<key>``, ``data.<key>``,
 ``rewards`` (the reward names), ``rewards.<name>.weight``, ``rewards.<name>.<parameter>``,
-``eval.<key>`` (``eval.extract`` / ``eval.zero_if_truncated`` resolved as evaluation will grade), and
+``eval.<key>`` (``eval.extract`` / ``eval.zero_if_truncated`` resolved as evaluation will grade; ``eval.stop``
+the evaluation template's stop strings), and
 ``batch.prompts_per_rollout``, ``batch.completions_per_rollout``, ``batch.completions_per_update``,
-``batch.updates_per_rollout`` (on ``source.gpus`` GPUs).
+``batch.updates_per_rollout`` (on ``source.gpus`` GPUs), ``generation.stop`` (the stop strings training generates
+with) and ``generation.truncated`` (what counts as truncated), and ``precision.weights`` / ``precision.compute`` /
+``precision.masters`` (the precision policy on GPUs with bf16, recipes/precision.py).
 """
 
 from __future__ import annotations
@@ -20,7 +23,10 @@ import dataclasses
 import math
 from typing import Any
 
+import data
+from recipes.callbacks import TRUNCATED_WHEN
 from recipes.config import Recipe
+from recipes.precision import precision_policy
 
 
 class UnknownKey(KeyError):
@@ -45,6 +51,19 @@ def resolve_key(
         return _plain(getattr(config, rest))
     if section == "batch":
         return batch_arithmetic(config, recipe.source.gpus if recipe.source else 1)[rest]
+    if section == "generation":
+        kwargs = config.generation_kwargs or {}
+        if rest == "stop":
+            return list(kwargs.get("stop") or kwargs.get("stop_strings") or [])
+        if rest == "truncated":
+            return TRUNCATED_WHEN
+        raise UnknownKey(key)
+    if section == "precision":
+        # as on the source's hardware (GPUs with bf16), whatever this machine has
+        precision = precision_policy(recipe.model.dtype, recipe.model.lora is not None, "gpu-bf16")
+        if rest not in ("weights", "compute", "masters"):
+            raise UnknownKey(key)
+        return getattr(precision, rest)
     if section == "rewards":
         if not rest:
             return [entry.name for entry in recipe.rewards]
@@ -59,6 +78,8 @@ def resolve_key(
     if section == "eval" and recipe.eval is not None:
         if rest in grader:
             return grader[rest]
+        if rest == "stop":
+            return list(data.get_template(recipe.eval.template or recipe.data.template).stop)
         target: Any = recipe.eval
     elif section == "model":
         target = recipe.model

@@ -73,3 +73,32 @@ def save_tiny_model(path: str | Path, seed: int = 0) -> Path:
     model.save_pretrained(path)
     tokenizer.save_pretrained(path)
     return Path(path)
+
+
+def fit_to_texts(
+    model: LlamaForCausalLM,
+    tokenizer: PreTrainedTokenizerFast,
+    texts: list[str],
+    steps: int = 150,
+    lr: float = 3e-3,
+) -> LlamaForCausalLM:
+    """Teach the tiny model to write ``texts`` (plain next-token training on every token), so that it
+    produces a known shape of completion: what a test or the GPU check needs to exercise stop strings and
+    well-formed answers on a model that otherwise writes noise.
+
+    >>> model, tokenizer = build_tiny_model()
+    >>> model = fit_to_texts(model, tokenizer, ["ab" * 8], steps=60)
+    >>> tokenizer.decode(model.generate(**tokenizer("abab", return_tensors="pt"), max_new_tokens=4, do_sample=False)[0])
+    'abababab'
+    """
+    device = next(model.parameters()).device
+    batch = tokenizer(texts, return_tensors="pt", padding=True).to(device)
+    labels = batch["input_ids"].masked_fill(batch["attention_mask"] == 0, -100)
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    model.train()
+    for _ in range(steps):
+        loss = model(**batch, labels=labels).loss
+        loss.backward()
+        optimizer.step()
+        optimizer.zero_grad()
+    return model.eval()

@@ -29,6 +29,7 @@ import yaml
 import data
 import rewards
 from data.files import FileError, read_jsonl, repair_jsonl, write_atomic, write_json
+from recipes.callbacks import TRUNCATION_RULE
 from recipes.config import (
     Recipe,
     RecipeError,
@@ -38,6 +39,7 @@ from recipes.config import (
     parse_recipe,
     resolve_reward_function,
 )
+from recipes.precision import Precision, precision_policy, rounding_warning
 
 logger = logging.getLogger("recipes.train")
 
@@ -65,10 +67,27 @@ def is_main_process() -> bool:
     return int(os.environ.get("RANK", "0")) == 0
 
 
-def has_gpu() -> bool:
+def detect_hardware() -> str:
+    """``cpu``, ``gpu`` (no bf16) or ``gpu-bf16``: what the precision policy decides from."""
     import torch
 
-    return torch.cuda.is_available()
+    if not torch.cuda.is_available():
+        return "cpu"
+    return "gpu-bf16" if torch.cuda.is_bf16_supported() else "gpu"
+
+
+def run_precision(recipe: Recipe) -> Precision:
+    """The run's precision (recipes/precision.py); a recipe's own ``trainer.bf16`` decides the compute."""
+    precision = precision_policy(recipe.model.dtype, recipe.model.lora is not None, detect_hardware())
+    if isinstance(recipe.trainer.get("bf16"), bool):
+        chosen = recipe.trainer["bf16"]
+        precision = dataclasses.replace(precision, bf16=chosen, compute="bf16 autocast" if chosen else "fp32")
+    return precision
+
+
+def stop_strings(recipe: Recipe) -> tuple[str, ...]:
+    """The texts that end a training completion: the template's (as its source generates)."""
+    return data.get_template(recipe.data.template).stop if recipe.data.template in data.TEMPLATES else ()
 
 
 def grpo_arguments(recipe: Recipe, recipe_path: str) -> tuple[dict[str, Any], dict[str, str]]:
@@ -90,19 +109,27 @@ def grpo_arguments(recipe: Recipe, recipe_path: str) -> tuple[dict[str, Any], di
     )
     inject("seed", recipe.seed, "the recipe's seed", True)
     inject("reward_weights", [entry.weight for entry in recipe.rewards], "the rewards' weights", True)
-    gpu = has_gpu()
-    if not gpu:
+    precision = run_precision(recipe)
+    if precision.use_cpu:
         # TRL's bf16 default fails without a GPU; use_cpu also gives real multi-process CPU runs (gloo).
         inject("use_cpu", True, "no GPU")
-        inject("bf16", False, "no GPU")
-    else:
-        import torch
-
-        inject("bf16", torch.cuda.is_bf16_supported(), "what the GPU supports")
+    inject("bf16", precision.bf16, f"precision policy: {precision.describe()}")
     if args.get("use_vllm") == "auto":
         import importlib.util
 
-        inject("use_vllm", gpu and importlib.util.find_spec("vllm") is not None, "use_vllm: auto", True)
+        vllm = not precision.use_cpu and importlib.util.find_spec("vllm") is not None
+        inject("use_vllm", vllm, "use_vllm: auto", True)
+    stops = stop_strings(recipe)
+    if stops:
+        # vLLM takes `stop` (kept in the output, as the sources keep it); transformers takes `stop_strings`
+        # (and the tokenizer, which the runner hands to generate: see generate_with_stop_strings).
+        kwargs = dict(args.get("generation_kwargs") or {})
+        if args.get("use_vllm") is True:
+            kwargs["stop"] = list(dict.fromkeys([*(kwargs.get("stop") or []), *stops]))
+            kwargs.setdefault("include_stop_str_in_output", True)
+        else:
+            kwargs["stop_strings"] = list(dict.fromkeys([*(kwargs.get("stop_strings") or []), *stops]))
+        inject("generation_kwargs", kwargs, f"the template's stop strings ({recipe.data.template})", True)
     inject("report_to", ["tensorboard"], "runner default")
     inject("logging_steps", 1, "runner default")
     inject("run_name", Path(str(args["output_dir"])).name, "the output folder's name")
@@ -328,6 +355,9 @@ def load_model(recipe: Recipe, output_dir: Path):
 
     section = recipe.model
     name = section.name_or_path
+    dtype = getattr(
+        torch, run_precision(recipe).weights
+    )  # fp32 master weights unless the recipe says otherwise
     if name == "tiny":
         # Built in memory on every rank from the same seed (identical weights, no file race); the main
         # process keeps a copy of the initial weights for comparison.
@@ -337,12 +367,7 @@ def load_model(recipe: Recipe, output_dir: Path):
         if is_main_process() and not (output_dir / "tiny-model-init").exists():
             model.save_pretrained(output_dir / "tiny-model-init")
             tokenizer.save_pretrained(output_dir / "tiny-model-init")
-        return model, tokenizer
-    dtype = section.dtype
-    if dtype == "auto":
-        dtype = torch.bfloat16 if has_gpu() and torch.cuda.is_bf16_supported() else torch.float32
-    else:
-        dtype = getattr(torch, dtype)
+        return model.to(dtype), tokenizer
     kwargs: dict[str, Any] = {"dtype": dtype}
     if section.attn_implementation:
         kwargs["attn_implementation"] = section.attn_implementation
@@ -366,12 +391,21 @@ def load_tokenizer(name: str):
     return tokenizer
 
 
-def stop_token_ids(model: Any, tokenizer: Any) -> set[int]:
+def end_token_ids(model: Any, tokenizer: Any) -> set[int]:
     """The ids that end a completion (EOS of the tokenizer and the generation config, and padding)."""
     ids = {tokenizer.eos_token_id, tokenizer.pad_token_id}
     configured = getattr(getattr(model, "generation_config", None), "eos_token_id", None)
     ids.update(configured if isinstance(configured, list) else [configured])
     return {i for i in ids if isinstance(i, int)}
+
+
+def generate_with_stop_strings(model: Any, tokenizer: Any) -> None:
+    """transformers matches ``stop_strings`` against decoded text, so ``generate`` needs the tokenizer, which
+    TRL's transformers path doesn't pass: this model's ``generate`` gets it by default. (PEFT and DDP
+    wrappers call the inner model's ``generate``, so the default reaches them too.)"""
+    import functools
+
+    model.generate = functools.partial(type(model).generate, model, tokenizer=tokenizer)
 
 
 def peft_config(recipe: Recipe):
@@ -462,6 +496,7 @@ def run_info(recipe: Recipe, argv: list[str]) -> dict[str, Any]:
     return {
         "command": argv,
         "seed": recipe.seed,
+        "precision": dataclasses.asdict(run_precision(recipe)),
         "git_commit": commit,
         "git_dirty": dirty,
         "versions": versions,
@@ -594,15 +629,18 @@ def train(
         else:
             (output_dir / "completions.jsonl").unlink(missing_ok=True)
 
-    from trl import GRPOTrainer
-
     from recipes.callbacks import CollapseGuard, CompletionRecorder, plot_curves
+    from recipes.trainer import RecipeGRPOTrainer
 
     model, tokenizer = load_model(recipe, output_dir)
     recorder = CompletionRecorder(
         output_dir / "completions.jsonl" if main_process else None,
-        stop_token_ids=stop_token_ids(model, tokenizer),
+        end_token_ids=end_token_ids(model, tokenizer),
+        max_completion_length=config.max_completion_length,
+        stop=stop_strings(recipe),
     )
+    if not config.use_vllm and (config.generation_kwargs or {}).get("stop_strings"):
+        generate_with_stop_strings(model, tokenizer)
     signals = signals or StopSignals()
     callbacks = [signals.callback()]
     guard = None
@@ -626,7 +664,7 @@ def train(
                     main_process,
                 )
             )
-    trainer_class, extra = GRPOTrainer, {}
+    trainer_class, extra = RecipeGRPOTrainer, {}
     if recipe.dynamic_sampling is not None:
         from recipes.dynamic_sampling import DynamicSamplingGRPOTrainer
 
@@ -822,11 +860,16 @@ def dry_run(recipe_path: str, overrides: list[str]) -> None:
         "data": describe_data(recipe),
         "rewards": rewards_described,
         "batches": describe_batches(config),
+        "precision": run_precision(recipe).describe(),
+        "generation": {"stop": list(stop_strings(recipe)), "truncated": TRUNCATION_RULE},
         "eval": dataclasses.asdict(recipe.eval) if recipe.eval else None,
         "guard": dataclasses.asdict(recipe.guard) if recipe.guard else None,
         "GRPOConfig": describe_config(recipe, config, injected),
     }
     print(dump_yaml(resolved))
+    warning = rounding_warning(run_precision(recipe), config.learning_rate)
+    if warning:
+        print(f"warning: {warning}\n")
     if recipe.source is not None:
         from recipes.provenance import compare, problems, table
 
@@ -843,7 +886,7 @@ def dry_run(recipe_path: str, overrides: list[str]) -> None:
     print(
         f"ok: {recipe_path} is valid (on {num_processes()} process(es): {config.generation_batch_size} completions "
         f"per generation batch = {config.generation_batch_size // config.num_generations} prompts x "
-        f"{config.num_generations} generations; precision {'bf16' if config.bf16 else 'fp32'})"
+        f"{config.num_generations} generations; precision: {run_precision(recipe).describe()})"
     )
 
 

@@ -161,7 +161,7 @@ def test_the_runner_tells_rewards_which_completions_were_cut_off():
     from recipes.callbacks import CompletionRecorder
     from rewards import get
 
-    recorder = CompletionRecorder(None, stop_token_ids={2})
+    recorder = CompletionRecorder(None, end_token_ids={2}, max_completion_length=2)
     [reward] = recorder.wrap([get("accuracy", zero_if_truncated=True)])
     scores = reward(
         prompts=["p", "p"],
@@ -183,7 +183,6 @@ def test_the_r1_zero_recipe_trains_on_the_tiny_model_on_a_cpu(tmp_path):
             "data.levels=[1]",
             "data.limit=64",
             "eval=null",
-            "trainer.generation_kwargs=null",  # vLLM's stop list; the CPU path generates with transformers
             "trainer.use_vllm=false",
             "trainer.per_device_train_batch_size=8",
             "trainer.steps_per_generation=2",  # two optimizer updates per rollout, as the source's eight
