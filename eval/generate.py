@@ -12,6 +12,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from eval.prefix_cache import generate_sharing_prompts
+
 logger = logging.getLogger(__name__)
 
 DEFAULT_MAX_NEW_TOKENS = (
@@ -61,10 +63,10 @@ def render_prompt(tokenizer: Any, prompt: str | list[dict[str, str]]) -> str:
 class TransformersBackend:
     """Batched ``model.generate``; ``batch_size`` counts prompts (each yields ``n`` sequences)."""
 
-    def __init__(self, model: Any, tokenizer: Any, batch_size: int | None = None):
+    def __init__(self, model: Any, tokenizer: Any, batch_size: int | None = None, share_prompts: bool = True):
         import torch
 
-        self.model, self.tokenizer = model.eval(), tokenizer
+        self.model, self.tokenizer, self.share_prompts = model.eval(), tokenizer, share_prompts
         self.device = next(model.parameters()).device
         self.batch_size = batch_size or (64 if self.device.type == "cuda" else 32)
         if tokenizer.pad_token is None:
@@ -106,19 +108,24 @@ class TransformersBackend:
             self.device
         )
         sampling = settings.temperature > 0
-        kwargs = {
-            "do_sample": sampling,
-            "max_new_tokens": settings.max_new_tokens,
-            "num_return_sequences": settings.n,
-        }
+        # Each prompt's n rows are laid out here rather than by num_return_sequences (the same order, so the
+        # same samples), so that the shared-prompt prefill sees them: a prompt, and the template's system
+        # prompt that every row starts with, are computed once (recipes/shared_prompt.py).
+        encoded = {k: v.repeat_interleave(settings.n, dim=0) for k, v in encoded.items()}
+        kwargs = {"do_sample": sampling, "max_new_tokens": settings.max_new_tokens}
         if settings.stop:
             kwargs.update(stop_strings=list(settings.stop), tokenizer=self.tokenizer)
         if sampling:
             kwargs.update(temperature=settings.temperature, top_p=settings.top_p)
         else:
             kwargs.update(temperature=None, top_p=None, top_k=None)
+        generate = (
+            generate_sharing_prompts(self.model, self.model.generate)
+            if self.share_prompts
+            else self.model.generate
+        )
         with torch.inference_mode():
-            output = self.model.generate(
+            output = generate(
                 **encoded,
                 pad_token_id=self.tokenizer.pad_token_id,
                 eos_token_id=self.tokenizer.eos_token_id,

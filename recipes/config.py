@@ -279,6 +279,11 @@ class Recipe:
     source: SourceSection | None = option(
         None, "what a paper recipe transcribes: stated settings with citations, choices, departures, results"
     )
+    shared_prompt: bool = option(
+        False,
+        "compute each group's prompt once in the loss and in generation (exact; faster when prompts are long "
+        "next to completions; off with flash_attention_2 and for long completions: recipes/shared_prompt.py)",
+    )
     seed: int = option(DEFAULT_SEED, "seed for data order, sampling and initialisation")
     output_dir: str | None = option(None, "where the run writes (default outputs/<recipe name>)")
 
@@ -630,6 +635,11 @@ def parse_recipe(raw: dict[str, Any], num_processes: int = 1) -> Recipe:
         problems += _check_data(recipe.data)
         problems += _check_rewards(recipe.rewards)
         problems += _check_trainer(recipe.trainer, num_processes)
+        if recipe.shared_prompt and recipe.model.attn_implementation not in (None, "sdpa", "eager"):
+            problems.append(
+                f"shared_prompt needs an attention implementation that takes a 4-D mask (sdpa or eager), not "
+                f"model.attn_implementation={recipe.model.attn_implementation}; set shared_prompt: false"
+            )
         if recipe.eval is not None:
             problems += _check_eval(recipe.eval)
     if problems:

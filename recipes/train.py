@@ -664,11 +664,12 @@ def train(
                     main_process,
                 )
             )
-    trainer_class, extra = RecipeGRPOTrainer, {}
+    trainer_class, extra = RecipeGRPOTrainer, {"shared_prompt": recipe.shared_prompt}
     if recipe.dynamic_sampling is not None:
         from recipes.dynamic_sampling import DynamicSamplingGRPOTrainer
 
-        trainer_class, extra = DynamicSamplingGRPOTrainer, {"max_rounds": recipe.dynamic_sampling.max_rounds}
+        trainer_class = DynamicSamplingGRPOTrainer
+        extra["max_rounds"] = recipe.dynamic_sampling.max_rounds
     trainer = trainer_class(
         **extra,
         model=model,
