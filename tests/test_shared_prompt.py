@@ -159,9 +159,12 @@ def test_evaluation_shares_the_system_prompt_and_gives_the_same_greedy_outputs()
     from eval.generate import GenerationSettings, TransformersBackend
 
     model, tokenizer = build_tiny_model(seed=2)
-    prompts = [f"<|system|>Solve the problem, then state the answer.\n<|user|>What is {a} + 2?\n" for a in (3, 14, 159)]
+    prompts = [
+        f"<|system|>Solve the problem, then state the answer.\n<|user|>What is {a} + 2?\n"
+        for a in (3, 14, 159)
+    ]
     settings = GenerationSettings(max_new_tokens=8)
-    plain = TransformersBackend(model, tokenizer, share_prompts=False).generate(prompts, settings)
+    plain = TransformersBackend(model, tokenizer, plain=True).generate(prompts, settings)
     shared = TransformersBackend(model, tokenizer).generate(prompts, settings)
     assert [s[0].text for s in plain] == [s[0].text for s in shared]
     sampled = GenerationSettings(max_new_tokens=8, n=3, temperature=1.0)
