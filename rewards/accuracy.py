@@ -28,7 +28,9 @@ from rewards.verifier import CRASHED, DIFFERENT, EQUIVALENT, GOLD_ERROR, TIMEOUT
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_TIMEOUT_S = 3.0
+# The hard deadline per symbolic check, above the workers' soft one (rewards/verifier.py): generous, so
+# that no legitimate answer's reward depends on the machine's speed or load.
+DEFAULT_TIMEOUT_S = 40.0
 _reported_bad_golds: set[str] = set()
 # Verdicts by (gold, answer): grading is a pure function, and GRPO meets the same golds every epoch,
 # often with the same answers. Least recently used entries go first past the cap; a

@@ -110,6 +110,21 @@ def test_a_worker_past_its_deadline_is_killed_and_replaced():
         pool.close()
 
 
+def test_a_check_past_the_workers_soft_deadline_is_a_timeout_not_a_verdict(monkeypatch):
+    import time
+    from collections import OrderedDict
+
+    import rewards.verifier_worker as worker
+
+    def slow_parse(*args, **kwargs):
+        time.sleep(30)  # far past the deadline below: the margin is 600x
+
+    monkeypatch.setattr(worker, "SOFT_TIMEOUT_S", 0.05)
+    started = time.monotonic()
+    assert worker._judge("7", "7", OrderedDict(), slow_parse, None) == TIMEOUT
+    assert time.monotonic() - started < 10
+
+
 def test_the_reward_works_off_the_main_thread():
     # math-verify's own signal-based timeouts fail off the main thread; our workers don't care
     from concurrent.futures import ThreadPoolExecutor
