@@ -32,23 +32,24 @@ from rewards.plain_numbers import parse_plain_number
 
 # Words between a qualifier and its value that don't change what it qualifies ("not equal to 5", "less
 # than or equal to 5", "definitely not 5").
-_FILLER = (
-    r"(?:equal|equals|to|than|or|of|the|a|an|be|is|exactly|precisely|quite|really|necessarily|just|simply"
-    r"|actually|definitely|certainly|surely|clearly|obviously|even|value|number)"
+_FILLERS = frozenset(
+    "equal equals to than or of the a an be is exactly precisely quite really necessarily just simply actually"
+    " definitely certainly surely clearly obviously even value number".split()
 )
-_BOUND = (
-    r"(?:n't|\bcannot|\b(?:not|never|no|nor|except|least|most|more|less|fewer|greater|larger|smaller|bigger"
-    r"|higher|lower|above|below|beyond|exceeding|exceeds|up\s+to|nearly|almost|within|either)"
-    r"|(?<![\d}]\s)\b(?:over|under))"  # "over 5", but "5 over 6" is a fraction
+# Words that negate or bound the value after them ("not", "at least", "no more than", "nearly"), and words
+# that approximate it.
+_BOUNDS = frozenset(
+    "not never no nor except cannot least most more less fewer greater larger smaller bigger higher lower"
+    " above below beyond exceeding exceeds nearly almost within either".split()
 )
+_APPROXIMATIONS = frozenset("about approximately approx around roughly circa near".split())
+_TOKENS = re.compile(r"[A-Za-z']+|\S")
 _APPROXIMATION = r"(?<!\\)\b(?:about|approximately|approx\.?|around|roughly|circa|close\s+to|near)"
-_BOUNDED_BEFORE = re.compile(rf"{_BOUND}(?:\s+{_FILLER})*\s*$", re.IGNORECASE)
 # A negated belief governs what follows it in the clause: "I don't think it is \boxed{5}".
 _NEGATED_BELIEF = re.compile(
     r"(?:n't|\bnot|\bnever)\s+(?:\w+\s+)?(?:think|believe|say|claim|true|the\s+case|sure|certain)\b[^.,;:!?]{0,40}$",
     re.IGNORECASE,
 )
-_APPROXIMATE_BEFORE = re.compile(rf"{_APPROXIMATION}(?:\s+{_FILLER})*\s*$", re.IGNORECASE)
 # "between 5 and 6" bounds each of its values; "between \boxed{12 \text{ and } 13}" states the pair.
 _BETWEEN = re.compile(r"\bbetween\s*$", re.IGNORECASE)
 _BETWEEN_UPPER = re.compile(r"\bbetween\s+\S{1,40}\s+and\s*$", re.IGNORECASE)
@@ -64,6 +65,7 @@ _ALTERNATIVE_BEFORE = re.compile(
     r"(?:\d|\}|\$)\s*[,;(]?\s*(?:or|either)(?:\s+(?:maybe|perhaps|possibly|else|even|rather|alternatively))?\s*$",
     re.IGNORECASE,
 )
+_WORDS_BEFORE = 56  # characters: "definitely not greater than or equal to", "I don't think the answer is"
 _OPENERS = re.compile(r"(?:\s|\$|\\\(|\\\[|\{|\(|\\left|\\displaystyle|\*\*|</?[A-Za-z]+>)+$")
 _NUMBER_WORD = r"(?:zero|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|hundred)\b"
 _QUALIFIED_AFTER = re.compile(
@@ -78,7 +80,8 @@ _APPROXIMATE_AFTER = re.compile(
     re.IGNORECASE,
 )
 _APPROXIMATION_WORDS = re.compile(
-    rf"{_APPROXIMATION}(?:\s+{_FILLER})*\s*|\s*\bor\s+(?:so|thereabouts)\b|-?\bish\b", re.IGNORECASE
+    rf"{_APPROXIMATION}(?:\s+(?:{'|'.join(_FILLERS)})\b)*\s*|\s*\bor\s+(?:so|thereabouts)\b|-?\bish\b",
+    re.IGNORECASE,
 )
 BOUNDED, APPROXIMATE = "bounded", "approximate"
 # Outside a box, a second candidate right after it is a hedge: "\boxed{5} or 6".
@@ -88,6 +91,37 @@ _ALTERNATIVE_AFTER = re.compile(
 )
 _FIRST_VALUE = re.compile(r"[-+]?\d[\d,]*(?:\.\d+)?|\\(?:frac|dfrac|tfrac|sqrt|pi|boxed|fbox)\b")
 _LAST_VALUE = re.compile(r".*(?:\d|\\pi\b|\})", re.DOTALL)
+
+
+def _unwrapped_text(text: str) -> str:
+    """``\\text{ or more}`` read as the words it holds."""
+    return TEXT_WRAPPER.sub(r" \1 ", text) if "\\" in text else text
+
+
+def _governing_word(before: str) -> str | None:
+    """What the last word before a value that is not a filler makes of it: BOUNDED, APPROXIMATE or None.
+
+    >>> _governing_word("is definitely not equal to "), _governing_word("we can't use "), _governing_word("5 over ")
+    ('bounded', None, None)
+    """
+    tokens = _TOKENS.findall(before.replace("approx.", "approx"))
+    i = len(tokens) - 1
+    while i >= 0 and tokens[i].lower() in _FILLERS:
+        i -= 1
+    if i < 0:
+        return None
+    word = tokens[i].lower()
+    previous = tokens[i - 1] if i > 0 else ""
+    following = tokens[i + 1].lower() if i + 1 < len(tokens) else ""
+    if previous == "\\":
+        return None  # a LaTeX command ("\\approx"): the relation rules read those
+    if word in _BOUNDS or word.endswith("n't") or (word == "up" and following == "to"):
+        return BOUNDED
+    if word in ("over", "under") and not (previous[:1].isdigit() or previous == "}"):
+        return BOUNDED  # "over 5", but "5 over 6" is a fraction
+    if word in _APPROXIMATIONS or (word == "close" and following == "to"):
+        return APPROXIMATE
+    return None
 
 
 def qualifier(before: str, after: str, outside: bool = False) -> str | None:
@@ -109,9 +143,11 @@ def qualifier(before: str, after: str, outside: bool = False) -> str | None:
     >>> qualifier("is approximately $", "$"), qualifier("", " apples or so"), qualifier("\\\\approx ", "")
     ('approximate', 'approximate', None)
     """
-    before = _OPENERS.sub("", TEXT_WRAPPER.sub(r" \1 ", before[-100:]))
-    after = TEXT_WRAPPER.sub(r" \1 ", after[:100])[:80]
-    if _BOUNDED_BEFORE.search(before) or _BETWEEN_UPPER.search(before) or _NEGATED_BELIEF.search(before):
+    # Only the last few words can qualify the value: the patterns anchored at the end scan a short tail.
+    before, after = _unwrapped_text(before[-100:]), _unwrapped_text(after[:100])[:80]
+    before = _OPENERS.sub("", before)[-_WORDS_BEFORE:]
+    governed = _governing_word(before)
+    if governed == BOUNDED or _BETWEEN_UPPER.search(before) or _NEGATED_BELIEF.search(before):
         return BOUNDED
     if _QUALIFIED_AFTER.match(after) or (_BETWEEN.search(before) and _RANGE_AFTER.match(after)):
         return BOUNDED
@@ -121,7 +157,7 @@ def qualifier(before: str, after: str, outside: bool = False) -> str | None:
         or _ALTERNATIVE_AFTER.match(after)
     ):
         return BOUNDED
-    if _APPROXIMATE_BEFORE.search(before) or _APPROXIMATE_AFTER.match(after):
+    if governed == APPROXIMATE or _APPROXIMATE_AFTER.match(after):
         return APPROXIMATE
     if outside and _APPROXIMATE_SIGN_BEFORE.search(before):
         return APPROXIMATE  # "A \approx \boxed{16386.16}" reads as "\approx 16386.16"
@@ -138,7 +174,7 @@ def span_qualifier(span: str) -> str | None:
     >>> span_qualifier("roughly $5$")
     'approximate'
     """
-    span = TEXT_WRAPPER.sub(r" \1 ", span)
+    span = _unwrapped_text(span)
     first = _FIRST_VALUE.search(span)
     if first is None:
         return None  # no value to qualify: a text answer ("neither", "no")
@@ -186,7 +222,7 @@ def hedged(answer: str) -> bool:
     >>> hedged("five or 6"), hedged("5 \\\\text{ (or 6)}"), hedged("5 to 6"), hedged("5"), hedged("\\\\text{odd}")
     (True, True, True, False, False)
     """
-    return bool(_HEDGE.search(TEXT_WRAPPER.sub(r" \1 ", answer)))
+    return bool(_HEDGE.search(_unwrapped_text(answer)))
 
 
 def related(text: str) -> bool:
