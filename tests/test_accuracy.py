@@ -90,6 +90,7 @@ def test_each_distinct_pair_is_checked_once(monkeypatch):
             return [EQUIVALENT] * len(pairs)
 
     monkeypatch.setattr(accuracy, "get_pool", lambda: RecordingPool())
+    monkeypatch.setattr(accuracy, "_RESULTS", accuracy.collections.OrderedDict())  # whatever ran before
     golds = ["x^2+2x+1"] * 8 + [r"\cos 2x"] * 8
     answers = ["x^2+2x+1", "(x+1)^2"] * 4 + [r"\cos 2x", r"1 - 2\sin^2 x"] * 4
     scores = grade_answers(golds, answers)
