@@ -30,6 +30,9 @@ from rewards.expressions import has_arithmetic_to_do
 from rewards.normalize import TEXT_WRAPPER
 from rewards.plain_numbers import parse_plain_number
 
+# What the words next to a value make of it (None: the value itself).
+BOUNDED, APPROXIMATE = "bounded", "approximate"
+
 # Words between a qualifier and its value that don't change what it qualifies ("not equal to 5", "less
 # than or equal to 5", "definitely not 5").
 _FILLERS = frozenset(
@@ -44,7 +47,6 @@ _BOUNDS = frozenset(
 )
 _APPROXIMATIONS = frozenset("about approximately approx around roughly circa near".split())
 _TOKENS = re.compile(r"[A-Za-z']+|\S")
-_APPROXIMATION = r"(?<!\\)\b(?:about|approximately|approx\.?|around|roughly|circa|close\s+to|near)"
 # A negated belief governs what follows it in the clause: "I don't think it is \boxed{5}".
 _NEGATED_BELIEF = re.compile(
     r"(?:n't|\bnot|\bnever)\s+(?:\w+\s+)?(?:think|believe|say|claim|true|the\s+case|sure|certain)\b[^.,;:!?]{0,40}$",
@@ -79,11 +81,12 @@ _APPROXIMATE_AFTER = re.compile(
     r"^(?:\s*(?:\$|\\\)|\\\]|\}|\*\*))*\s*(?:[A-Za-z]+\s+){0,2}?(?:or\s+(?:so|thereabouts)\b|-?ish\b)",
     re.IGNORECASE,
 )
+# The words an approximated value is written with, removed to read it as "\approx 5".
+_APPROXIMATION = r"(?<!\\)\b(?:about|approximately|approx\.?|around|roughly|circa|close\s+to|near)"
 _APPROXIMATION_WORDS = re.compile(
     rf"{_APPROXIMATION}(?:\s+(?:{'|'.join(_FILLERS)})\b)*\s*|\s*\bor\s+(?:so|thereabouts)\b|-?\bish\b",
     re.IGNORECASE,
 )
-BOUNDED, APPROXIMATE = "bounded", "approximate"
 # Outside a box, a second candidate right after it is a hedge: "\boxed{5} or 6".
 _ALTERNATIVE_AFTER = re.compile(
     rf"^(?:\s*(?:\$|\\\)|\\\]))*\s*or\s+(?:\$|\\\(|\\boxed\{{|\\fbox\{{|\s)*(?:[-+]?\d|\\frac|\\sqrt|{_NUMBER_WORD})",
