@@ -12,19 +12,27 @@ import datasets
 logger = logging.getLogger(__name__)
 
 _LATEX_NOISE = re.compile(r"\\(?:left|right|displaystyle|[,;:! ])|\$|\\\(|\\\)|\\\[|\\\]")
-_NON_WORD = re.compile(r"[^\w]+")
+_THOUSANDS_COMMA = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")
+# What identifies a problem: its words, its numbers (each one whole) and its mathematical signs. Spacing,
+# case, punctuation, braces and math delimiters don't.
+_TOKEN = re.compile(r"\d+(?:\.\d+)?|[^\W\d_]+|[-+*/=^<>×÷·%!|()\[\]≤≥≠≈]")
 
 
 def normalize_question(text: str) -> str:
-    """Question text reduced to what identifies a problem: case, spacing, punctuation and LaTeX
-    delimiters removed.
+    """Question text reduced to what identifies a problem: its words, numbers and operators, without case,
+    spacing, punctuation and LaTeX delimiters. "89 + 44" and "89 - 44" are different problems, and so are
+    "10 + 77" and "10 + 7 - 7".
 
     >>> normalize_question("What is $\\\\frac{1}{2}$ of 10?") == normalize_question("what is \\\\frac{1}{2} of 10")
     True
+    >>> normalize_question("What is 89 + 44?"), normalize_question("What is 89 - 44?")
+    ('what is 89 + 44', 'what is 89 - 44')
+    >>> normalize_question("Compute $1,000+2$.") == normalize_question("compute 1000 + 2")
+    True
     """
     text = unicodedata.normalize("NFKC", text or "").lower()
-    text = _LATEX_NOISE.sub(" ", text)
-    return _NON_WORD.sub("", text)
+    text = _THOUSANDS_COMMA.sub("", _LATEX_NOISE.sub(" ", text))
+    return " ".join(_TOKEN.findall(text))
 
 
 def overlap(

@@ -50,24 +50,33 @@ def grade(
     golds: Sequence[Any],
     grader: dict[str, Any] | None = None,
     truncated: Sequence[bool] | None = None,
+    prompts: Sequence[Any] | None = None,
 ) -> Graded:
-    """Score completions against golds, strictly (the grader's parameters) and leniently.
+    """Score completions against golds, strictly (the grader's parameters) and leniently. ``prompts``, as
+    the training reward gets them from TRL: what a completion echoes of its prompt is not its answer.
 
     >>> g = grade(["The answer is 4.", "So she has 4 apples."], ["4", "4"])
     >>> g.scores, g.lenient, g.answers
     ([1.0, 0.0], [1.0, 1.0], ['4', None])
     """
     params = grader_params(grader)
-    scores = accuracy_reward(completions, golds, truncated=truncated, **params)
-    answers = [extract_final_answer(c, params["extract"]) for c in completions]
+    echoes = {} if prompts is None else {"prompts": prompts}
+    prompt_of = list(prompts) if prompts is not None else [None] * len(completions)
+    scores = accuracy_reward(completions, golds, truncated=truncated, **echoes, **params)
+    answers = [
+        extract_final_answer(c, params["extract"], p) for c, p in zip(completions, prompt_of, strict=True)
+    ]
     # The lenient score differs only where the lenient reading finds another answer: grade just those.
     lenient = list(scores)
-    others = [i for i, c in enumerate(completions) if extract_final_answer(c, "lenient") != answers[i]]
+    others = [
+        i for i, c in enumerate(completions) if extract_final_answer(c, "lenient", prompt_of[i]) != answers[i]
+    ]
     if others:
         regraded = accuracy_reward(
             [completions[i] for i in others],
             [golds[i] for i in others],
             truncated=None if truncated is None else [truncated[i] for i in others],
+            **({} if prompts is None else {"prompts": [prompt_of[i] for i in others]}),
             **{**params, "extract": "lenient"},
         )
         for i, score in zip(others, regraded, strict=True):

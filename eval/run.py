@@ -322,9 +322,10 @@ def _run_benchmark(name, todo, generator, generation, template, grader, samples_
             texts = [[s.text for s in group] for group in samples]
             flat = [t for group in texts for t in group]
             golds = [row["answer"] for row, group in zip(rows, texts, strict=True) for _ in group]
+            asked = [row["prompt"] for row, group in zip(rows, texts, strict=True) for _ in group]
             cut = [s.truncated for group in samples for s in group]
             before = INCIDENTS.copy()
-            graded = grade(flat, golds, grader, truncated=cut)
+            graded = grade(flat, golds, grader, truncated=cut, prompts=asked)
             _add_incidents(samples_path.parent / "grader_incidents.json", INCIDENTS - before)
             cursor = 0
             for row, group, prompt_index in zip(rows, samples, indices, strict=True):

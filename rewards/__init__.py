@@ -33,7 +33,7 @@ REGISTRY: dict[str, Callable[..., list]] = {
 def reward_parameters(name: str) -> list[str]:
     """The parameters a recipe may set for reward ``name`` (everything but TRL's batch columns)."""
     signature = inspect.signature(_lookup(name))
-    batch_columns = {"completions", "answer", "completion_ids", "truncated", "kwargs"}
+    batch_columns = {"completions", "answer", "completion_ids", "prompts", "truncated", "kwargs"}
     return [p for p in signature.parameters if p not in batch_columns]
 
 

@@ -2,9 +2,11 @@
 
 Two stages: ``extract_final_answer`` picks the answer span (rewards/extract.py documents the order), then
 ``grade_answers`` decides equivalence, once per distinct (gold, answer) pair: identical text
-(rewards/normalize.py); plain numbers, exactly (rewards/plain_numbers.py); values of small expressions,
-tuples, intervals and sets (rewards/expressions.py); and only then math-verify, in worker processes with
-a hard time limit per item (rewards/verifier.py).
+(rewards/normalize.py); the stating rules that depend on the gold (rewards/stating.py: a hedge, a
+relation, arithmetic left undone for a number is no answer); plain numbers, exactly
+(rewards/plain_numbers.py); values of small expressions, tuples, intervals and sets, with exact rational
+arithmetic (rewards/expressions.py); and only then math-verify, in worker processes with a hard time limit
+per item (rewards/verifier.py).
 """
 
 from __future__ import annotations
@@ -12,7 +14,6 @@ from __future__ import annotations
 import collections
 import logging
 import math
-import re
 from collections.abc import Callable, Sequence
 from fractions import Fraction
 from typing import Any
@@ -22,11 +23,14 @@ from rewards.extract import completion_text, extract_final_answer
 from rewards.format import has_format
 from rewards.normalize import canonical_text, strip_assignment
 from rewards.plain_numbers import parse_plain_number
+from rewards.stating import not_an_answer_to
 from rewards.verifier import CRASHED, DIFFERENT, EQUIVALENT, GOLD_ERROR, TIMEOUT, get_pool
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_TIMEOUT_S = 3.0
+# The hard deadline per symbolic check, above the workers' soft one (rewards/verifier.py): generous, so
+# that no legitimate answer's reward depends on the machine's speed or load.
+DEFAULT_TIMEOUT_S = 40.0
 _reported_bad_golds: set[str] = set()
 # Verdicts by (gold, answer): grading is a pure function, and GRPO meets the same golds every epoch,
 # often with the same answers. Least recently used entries go first past the cap; a
@@ -35,11 +39,6 @@ _RESULTS: collections.OrderedDict[tuple[str, str], str] = collections.OrderedDic
 _MAX_RESULTS = 200_000
 # Items the symbolic checker could not judge (they score 0): counted for the run log and eval metrics.
 INCIDENTS: collections.Counter[str] = collections.Counter()
-# A gold listing several answers ("3, 5", "1 and 2") makes "3 or 5" a fair statement of it.
-_MULTI_ANSWER = re.compile(r",|;|\bor\b|\band\b|\\pm")
-
-# "7 or 8", "either 3 or 4": a hedge names several candidates, and is not an answer.
-_HEDGE = re.compile(r"(?:\d|\})\s*(?:\bor\b|\\text\{\s*or\s*\}|\\lor|\\vee)\s*\$?\s*[-+]?(?:\d|\\)")
 
 
 def grade_answers(
@@ -146,7 +145,7 @@ def _quick_verdict(gold: str, answer: str) -> str | None:
     """EQUIVALENT or DIFFERENT when cheap rules decide the pair, None when math-verify must."""
     if canonical_text(gold) == canonical_text(answer):
         return EQUIVALENT
-    if _HEDGE.search(answer) and not _MULTI_ANSWER.search(gold):
+    if not_an_answer_to(gold, answer):  # a hedge, a relation, arithmetic left undone (rewards/stating.py)
         return DIFFERENT
     value = answer if "=" in gold else strip_assignment(answer)  # "x = 5" states 5
     gold_value, answer_value = parse_plain_number(gold), parse_plain_number(value)
@@ -189,6 +188,7 @@ def accuracy_reward(
     think_prefilled: bool = False,
     truncated: Sequence[bool] | None = None,
     timeout_s: float = DEFAULT_TIMEOUT_S,
+    prompts: Sequence[Any] | None = None,
     **kwargs: Any,
 ) -> list[float | None]:
     """1.0 when a completion's stated final answer is mathematically equivalent to the gold ``answer``,
@@ -204,7 +204,8 @@ def accuracy_reward(
     ``zero_if_truncated``: a completion cut off before EOS scores 0 (Dr. GRPO); ``truncated`` is the
     per-completion flag the recipe runner and evaluation pass in. ``require_format``: a completion must
     also have this format (``rewards.format``; ``think_prefilled`` as there) to score, the way Dr. GRPO's
-    R1-template reward gates correctness on the tags.
+    R1-template reward gates correctness on the tags. ``prompts`` (TRL passes them): a completion that
+    echoes its prompt is not credited with what the prompt states.
 
     >>> accuracy_reward(["... so she has 72 apples.\\n#### 72", "<answer>\\\\boxed{71}</answer>"], ["72", "72"])
     [1.0, 0.0]
@@ -219,7 +220,11 @@ def accuracy_reward(
     >>> accuracy_reward(["x</think> <answer>72</answer>", "<answer>72</answer>"], ["72", "72"], extract="answer_tag", require_format="think_answer", think_prefilled=True)
     [1.0, 0.0]
     """
-    answers = [extract_final_answer(completion_text(c), extract) for c in completions]
+    prompts = [None] * len(completions) if prompts is None else prompts
+    answers = [
+        extract_final_answer(completion_text(c), extract, prompt)
+        for c, prompt in zip(completions, prompts, strict=True)
+    ]
     before = INCIDENTS.copy()
     scores = grade_answers(list(answer), answers, timeout_s=timeout_s)
     log_metric: Callable[[str, float], None] | None = kwargs.get("log_metric")

@@ -7,9 +7,12 @@ cold batch slow. This module reads that subset (numbers, ``+ - * / ^``, ``\\frac
 variables; tuples, intervals, unions, sets, lists and numbers in other bases) and decides a
 (gold, answer) pair when its values settle it:
 
-- constants (no variables): equal values are equivalent, different values are not. Decimals follow the
-  plain-number rule: a decimal answer of at least 6 places equals the gold rounded or truncated there,
-  a shorter one (0.866 for sqrt(3)/2) does not;
+- constants (no variables): equal values are equivalent, different values are not. Rational arithmetic
+  is exact (``Fraction``: 3^{40} and 3^{40}+1 differ), and a power too large to compute is still decided
+  when its base settles it (``1^{2^{235423523}}`` is 1; ``9^{9^{9^9}}`` is an integer of more than
+  ``MAX_EXACT_BITS`` bits, so no number written in a gold). Decimals follow the plain-number rule: a
+  decimal answer of at least 6 places equals the gold rounded or truncated there, a shorter one (0.866 for
+  sqrt(3)/2) does not;
 - expressions with variables: different values at a test point mean different answers; equal values
   are left to math-verify (the evaluator never *accepts* a non-constant answer);
 - a constant against an expression with variables, or against an equation, is different;
@@ -26,6 +29,7 @@ from __future__ import annotations
 import cmath
 import math
 import re
+from fractions import Fraction
 
 from rewards.normalize import (
     EMPTY_TEXT,
@@ -38,10 +42,11 @@ from rewards.normalize import (
 
 EQUIVALENT, DIFFERENT = "equivalent", "different"
 
-_TOKEN = re.compile(r"\s*(\d+\.?\d*|\.\d+|\\[a-zA-Z]+|\\[{}]|[a-zA-Z]|[-+*/^(){}\[\],_])")
+_TOKEN = re.compile(r"\s*(\d+\.?\d*|\.\d+|\\[a-zA-Z]+|\\[{}]|[a-zA-Z]|[-+*/^(){}\[\],_!])")
 _IGNORED = {"\\left", "\\right", "\\displaystyle", "\\bigl", "\\bigr", "\\Bigl", "\\Bigr", "\\big", "\\Big"}
 _FRACTIONS = {"\\frac", "\\dfrac", "\\tfrac", "\\cfrac"}
 _TIMES = {"\\cdot", "\\times"}
+_OPERATORS = {"+", "-", "*", "/", "\\div", *_TIMES}
 _FUNCTIONS = {
     "\\sin": cmath.sin,
     "\\cos": cmath.cos,
@@ -53,7 +58,9 @@ _FUNCTIONS = {
     "\\exp": cmath.exp,
 }
 _STARTS_ATOM = {"(", "{", "\\pi", "\\sqrt", "\\infty", *_FRACTIONS, *_FUNCTIONS}
-_MAX_EXPONENT = 64.0
+_MAX_EXPONENT = 64.0  # for powers computed in floating point (complex or irrational values)
+# Exact values are kept below this many bits; a larger integer power is a _Huge, decided by its base alone.
+MAX_EXACT_BITS = 10_000
 _RELATIVE_TOLERANCE = 1e-9
 # Points at which expressions with variables are compared: irrational-ish, positive (no domain trouble
 # for square roots and logarithms), distinct per variable.
@@ -66,7 +73,90 @@ class _Refused(Exception):
     """The text is outside the subset this evaluator reads."""
 
 
-_ERRORS = (_Refused, ZeroDivisionError, OverflowError, ValueError, RecursionError, IndexError)
+class _Huge:
+    """An exact integer too large to compute (more than ``MAX_EXACT_BITS`` bits): its sign and parity are
+    all that is kept, which is enough to raise 1, 0 or -1 to it. Any other arithmetic on it is refused."""
+
+    def __init__(self, negative: bool, odd: bool):
+        self.negative, self.odd = negative, odd
+
+    def __neg__(self) -> _Huge:
+        return _Huge(not self.negative, self.odd)
+
+
+def _bounded(value: Fraction | complex) -> Fraction | complex:
+    """The value, unless it is an exact number too large to keep (then the evaluator refuses)."""
+    if (
+        isinstance(value, Fraction)
+        and max(value.numerator.bit_length(), value.denominator.bit_length()) > MAX_EXACT_BITS
+    ):
+        raise _Refused
+    return value
+
+
+def _factorial(value: Fraction | complex | _Huge) -> Fraction | _Huge:
+    """``n!`` of a natural number: exact while it is small, else a _Huge (even: n >= 2)."""
+    if not isinstance(value, Fraction) or value.denominator != 1 or value < 0:
+        raise _Refused
+    n = int(value)
+    if n > 1200:  # 1200! has about 10,550 bits
+        return _Huge(negative=False, odd=False)
+    return _bounded(Fraction(math.factorial(n)))
+
+
+def _power(
+    base: Fraction | complex | _Huge, exponent: Fraction | complex | _Huge
+) -> Fraction | complex | _Huge:
+    """``base ^ exponent``: exact for rational bases and integer exponents, decided by the base alone for a
+    huge exponent (1, 0 and -1 to any power; an integer of 2 or more to a huge power is huge), in floating
+    point otherwise; refused where readers disagree (0^0, fractional powers of negative numbers)."""
+    if isinstance(exponent, _Huge) or isinstance(base, _Huge):
+        return _huge_power(base, exponent)
+    if isinstance(exponent, Fraction) and exponent.denominator == 1 and isinstance(base, Fraction):
+        n = int(exponent)
+        if base == 0:
+            if n <= 0:
+                raise _Refused  # 0^0 and 0^-n have no value
+            return Fraction(0)
+        if base in (1, -1):
+            return base**n
+        bits = max(base.numerator.bit_length(), base.denominator.bit_length())
+        if abs(n) * (bits - 1) > MAX_EXACT_BITS:  # more than MAX_EXACT_BITS bits for sure
+            if base.denominator == 1 and n > 0:
+                return _Huge(negative=base < 0 and n % 2 == 1, odd=base.numerator % 2 == 1)
+            raise _Refused
+        return _bounded(base**n)
+    exponent, base = complex(exponent), complex(base)
+    if abs(exponent) > _MAX_EXPONENT:
+        raise _Refused
+    if exponent.imag == 0 and exponent.real == int(exponent.real) and base != 0:
+        return base ** int(exponent.real)
+    if base.imag == 0 and base.real > 0:
+        return base**exponent
+    raise _Refused  # a fractional power of a negative or complex number: branch conventions differ
+
+
+def _huge_power(base: Fraction | complex | _Huge, exponent: Fraction | complex | _Huge) -> Fraction | _Huge:
+    if isinstance(base, _Huge):
+        if isinstance(exponent, Fraction) and exponent.denominator == 1 and exponent > 0:
+            return _Huge(negative=base.negative and exponent % 2 == 1, odd=base.odd)
+        raise _Refused
+    if not isinstance(base, Fraction):
+        raise _Refused
+    if base == 1:
+        return Fraction(1)
+    if base == -1:
+        return Fraction(-1 if exponent.odd else 1)
+    if exponent.negative:
+        raise _Refused  # 0 to a negative power has no value; 2^-huge is a tiny fraction
+    if base == 0:
+        return Fraction(0)
+    if base.denominator == 1:
+        return _Huge(negative=base < 0 and exponent.odd, odd=base.numerator % 2 == 1)
+    raise _Refused
+
+
+_ERRORS = (_Refused, ZeroDivisionError, OverflowError, ValueError, RecursionError, IndexError, TypeError)
 
 
 def _tokens(text: str) -> list[str]:
@@ -125,12 +215,12 @@ class _Parser:
         value = self.factor()
         while True:
             token = self.peek()
-            if token in ("*", "/") or token in _TIMES:
+            if token in ("*", "/", "\\div") or token in _TIMES:
                 self.take()
                 right = self.factor()
-                if token == "/" and self._implicit_next():
+                if token in ("/", "\\div") and self._implicit_next():
                     raise _Refused  # "1/2x": half of x, or one over 2x? Readers disagree.
-                value = value / right if token == "/" else value * right
+                value = _bounded(value / right if token in ("/", "\\div") else value * right)
             elif self._implicit_next():
                 if token in _FRACTIONS and self.tokens[self.i - 1][0].isdigit():
                     if self.mixed is None:
@@ -154,22 +244,18 @@ class _Parser:
 
     def power(self) -> complex:
         base = self.atom()
+        if self.peek() == "!":
+            self.take()
+            base = _factorial(base)
         if self.peek() != "^":
             return base
         self.take()
-        exponent = self.factor()
-        if abs(exponent) > _MAX_EXPONENT:
-            raise _Refused
-        if exponent.imag == 0 and exponent.real == int(exponent.real) and base != 0:
-            return base ** int(exponent.real)
-        if base.imag == 0 and base.real > 0:
-            return base**exponent
-        raise _Refused  # a fractional power of a negative or complex number: branch conventions differ
+        return _power(base, self.factor())
 
     def atom(self) -> complex:
         token = self.take()
         if token[0].isdigit() or token[0] == ".":
-            return complex(float(token))
+            return Fraction(token)
         if token in ("(", "{"):
             value = self.expr()
             self.take(")" if token == "(" else "}")
@@ -196,9 +282,9 @@ class _Parser:
             radicand = self.group()
             if radicand.imag != 0 or radicand.real < 0 or index.imag != 0 or index.real <= 0:
                 raise _Refused
-            return complex(radicand.real ** (1 / index.real))
+            return complex(float(radicand.real) ** (1 / float(index.real)))
         if token in _FUNCTIONS:
-            return _FUNCTIONS[token](self._argument())
+            return _FUNCTIONS[token](complex(self._argument()))
         raise _Refused
 
     def _argument(self) -> complex:
@@ -230,7 +316,7 @@ class _Parser:
             if len(token) > 1 and "." not in token:
                 self.tokens.insert(self.i, token[1:])
                 token = token[0]
-            return complex(float(token))
+            return Fraction(token)
         if _is_letter(token) or token == "\\pi":
             self.i -= 1
             return self.atom()
@@ -238,9 +324,28 @@ class _Parser:
 
 
 _TIMES_SIGN = re.compile(r"(?<=\d)\s+[x×]\s+(?=\d)")  # "16 x 12": a times sign between numbers, in prose
+# Operators written as words or as Unicode signs ("47 plus 59", "3 × 47", "84 ÷ 4", "−5").
+_WORD_OPERATORS = re.compile(
+    r"(?<=\d)\s+(plus|minus|times|multiplied\s+by|divided\s+by)\s+(?=\d)|[×÷·−]", re.IGNORECASE
+)
+_OPERATOR_SPELLINGS = {
+    "plus": "+",
+    "minus": "-",
+    "times": " \\cdot ",
+    "×": " \\times ",
+    "·": " \\cdot ",
+    "÷": " \\div ",
+    "−": "-",
+}
+
+
+def _spelled_operator(match: re.Match) -> str:
+    word = re.sub(r"\s+", " ", match.group(0).strip().lower())
+    return _OPERATOR_SPELLINGS.get(word, " \\div " if word.startswith("divided") else " \\cdot ")
 
 
 def _clean(text: str) -> str:
+    text = _WORD_OPERATORS.sub(_spelled_operator, text)
     text = _TIMES_SIGN.sub(r" \\cdot ", text)
     text = strip_units(strip_delimiters(text).rstrip(".").strip())
     text = LATEX_SPACING.sub("", EMPTY_TEXT.sub("", text)).replace("\\$", "").replace("$", "").strip()
@@ -255,18 +360,24 @@ def _variables_in(tokens: list[str]) -> list[str]:
     return sorted({t for t in tokens if _is_letter(t) and t not in ("i", "e")})
 
 
-def _value(tokens: list[str], env: dict[str, complex], mixed: str | None = None) -> complex:
+def _value(
+    tokens: list[str], env: dict[str, complex], mixed: str | None = None, huge: bool = False
+) -> Fraction | complex | _Huge:
+    """The value of an expression: exact (a Fraction) while it is rational, else complex; a _Huge only
+    where the caller can compare one (``huge``)."""
     parser = _Parser(list(tokens), env, mixed)
     value = parser.expr()
-    if parser.peek() is not None or cmath.isnan(value):
+    if parser.peek() is not None or (isinstance(value, _Huge) and not huge):
+        raise _Refused
+    if isinstance(value, complex) and cmath.isnan(value):
         raise _Refused
     return value
 
 
-def _readings(tokens: list[str]) -> list[complex]:
+def _readings(tokens: list[str]) -> list[Fraction | complex | _Huge]:
     """The values a constant may mean: one, or two for a mixed number ("2\\frac{1}{3}")."""
     try:
-        return [_value(tokens, {})]
+        return [_value(tokens, {}, huge=True)]
     except _Refused:
         if not any(t in _FRACTIONS for t in tokens):
             raise
@@ -358,7 +469,17 @@ def _decimal_places(tokens: list[str]) -> int | None:
     return None
 
 
-def _close(a: complex, b: complex, tolerance: float = _RELATIVE_TOLERANCE) -> bool:
+def _close(
+    a: Fraction | complex | _Huge, b: Fraction | complex | _Huge, tolerance: float = _RELATIVE_TOLERANCE
+) -> bool:
+    """Equal values: exactly for rationals, within ``tolerance`` for values computed in floating point."""
+    if isinstance(a, _Huge) or isinstance(b, _Huge):
+        if isinstance(a, _Huge) and isinstance(b, _Huge):
+            raise _Refused  # two huge integers: only their sign and parity are known
+        return False  # every other value held here has fewer than MAX_EXACT_BITS bits
+    if isinstance(a, Fraction) and isinstance(b, Fraction):
+        return a == b
+    a, b = complex(a), complex(b)
     if cmath.isinf(a) or cmath.isinf(b):
         return a == b
     return abs(a - b) <= tolerance * max(1.0, abs(a), abs(b))
@@ -370,8 +491,14 @@ def _constant_verdict(gold: list[str], answer: list[str]) -> str:
         a, b = golds[0], answers[0]
         if _close(a, b):
             return EQUIVALENT
+        if isinstance(a, _Huge) or isinstance(b, _Huge):
+            return DIFFERENT
         places = _decimal_places(answer)
-        if places is not None and _decimal_places(gold) is None and not cmath.isinf(a):
+        if (
+            places is not None
+            and _decimal_places(gold) is None
+            and not (isinstance(a, complex) and cmath.isinf(a))
+        ):
             # 0.8660254038 for sqrt(3)/2: right when it is the gold rounded or truncated to its places
             return EQUIVALENT if places >= 6 and abs(a - b) < 10.0 ** (-places) else DIFFERENT
         return DIFFERENT
@@ -534,10 +661,53 @@ def constant_value(text: str) -> float | None:
         kind, parts = _structure(text)
         if kind != "value" or _variables_in(parts[0]):
             return None
-        value = _value(parts[0], {})
+        value = complex(_value(parts[0], {}))
     except _ERRORS:
         return None
     return value.real if value.imag == 0 and math.isfinite(value.real) else None
+
+
+# Exact forms that are written with an operator but have nothing left to do: scientific notation
+# (1.5 \times 10^{3}) and a fraction of two numbers (3/4, as \frac{3}{4} is).
+_SCIENTIFIC = re.compile(
+    r"[-+]?\d+(?:\.\d+)?\s*(?:\\times|\\cdot|\*)\s*10\s*\^\s*(?:\{\s*[-+]?\d+\s*\}|[-+]?\d)"
+)
+_SLASH_FRACTION = re.compile(r"[-+]?\d+(?:\.\d+)?\s*/\s*\d+(?:\.\d+)?")
+_AFTER_OPERAND = re.compile(r"[\d.]+|[)}\]!]|\\pi|\\infty|[a-zA-Z]")
+
+
+def has_arithmetic_to_do(text: str) -> bool:
+    """Whether a constant answer still has an operation to carry out: numbers joined by + - x / (47 + 59,
+    3 \\times 47, \\frac{47+59}{2}, "10 - 4 ="). Its final value is the last side of an equation
+    ("12 * 3 = 36" has none left). Fractions, roots, powers, pi, signs and scientific notation are exact
+    forms, not operations left undone.
+
+    >>> [has_arithmetic_to_do(t) for t in ["47 + 59", r"3 \\times 47", r"\\frac{47+59}{2}", "47 + 59 =", "84 ÷ 4"]]
+    [True, True, True, True, True]
+    >>> [has_arithmetic_to_do(t) for t in ["12 * 3 = 36", r"\\frac{3}{4}", "3/4", "-5", r"2\\sqrt{3}", "2^{10}", r"1.5 \\times 10^3", "x + 1", "1,000"]]
+    [False, False, False, False, False, False, False, False, False]
+    """
+    if not isinstance(text, str):
+        return False
+    try:
+        cleaned = _clean(text)
+    except _Refused:
+        return False
+    final = cleaned.rsplit("=", 1)[-1].strip()
+    if not final:
+        return "=" in cleaned  # "47 + 59 =": the value was never written
+    if _SCIENTIFIC.fullmatch(final) or _SLASH_FRACTION.fullmatch(final):
+        return False
+    try:
+        tokens = _tokens(final)
+    except _Refused:
+        return False
+    if _variables_in(tokens):
+        return False  # an expression in x is no number; other rules tell it from the gold
+    return any(
+        token in _OPERATORS and i > 0 and _AFTER_OPERAND.fullmatch(tokens[i - 1]) is not None
+        for i, token in enumerate(tokens)
+    )
 
 
 _TEXT_ONLY = re.compile(

@@ -2,10 +2,18 @@
 
 math-verify's own timeouts use ``signal.alarm``, which only works on a process's main thread (TRL calls
 rewards from wherever it likes, and then math-verify silently runs without any limit). A single hostile
-answer (``\\boxed{9^{9^{9^{9}}}}``) can then hang a whole training run. So every symbolic check runs in a
-small pool of worker processes: each item gets a deadline, and a worker that misses it is killed and
-replaced. The item scores 0 and is counted (``VerifierPool.timeouts``, ``rewards.accuracy.INCIDENTS``);
-a worker that dies mid-item (memory, a signal) is replaced and its item retried once by the caller.
+answer can then hang a whole training run. So every symbolic check runs in a small pool of worker
+processes, under two deadlines per item: a soft one inside the worker (``SOFT_TIMEOUT_S``, a signal in the
+worker's main thread; the worker survives) and a hard one here (the caller's ``timeout_s``; a worker that
+misses it is killed and replaced, for computations a signal can't interrupt). Either way the item is a
+TIMEOUT: it scores 0 and is counted (``VerifierPool.timeouts``, ``rewards.accuracy.INCIDENTS``), never
+remembered as a verdict. (math-verify's own timeouts answer "not equivalent", which made a slow machine's
+verdicts differ from a fast one's; they are off.) A worker that dies mid-item (memory, a signal) is
+replaced and its item retried once by the caller.
+
+The limits are far above what any legitimate answer needs (the slowest legitimate pair measured, under two
+CPU-bound processes on a 2-core machine, took 2.5 s; see the README), and what is cheap to decide but slow
+for math-verify (powers of 0, 1 and -1, huge integer powers) never reaches it (rewards/expressions.py).
 
 Workers are fresh interpreters (``python -m rewards.verifier_worker``): they never inherit the trainer's threads,
 GPU state or memory, and a replacement starts in the background while the other workers carry on.
@@ -29,9 +37,9 @@ logger = logging.getLogger(__name__)
 EQUIVALENT, DIFFERENT, GOLD_ERROR = "equivalent", "different", "gold_error"
 TIMEOUT, CRASHED = "timeout", "crashed"
 
-# Limits inside a worker: math-verify's own (soft) timeouts, and a memory cap so that a huge power
-# raises MemoryError instead of swapping the machine.
-SOFT_TIMEOUT_S = 1
+# Limits inside a worker: a soft deadline per item (12x the slowest legitimate pair measured under load,
+# 2.5 s), and a memory cap so that a huge power raises MemoryError instead of swapping the machine.
+SOFT_TIMEOUT_S = 30
 WORKER_MEMORY_BYTES = 4 * 1024**3
 _REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -119,6 +127,13 @@ class VerifierPool:
                         task_id, result = message
                         results[task_id] = result
                         worker.task = None
+                        if result == TIMEOUT:  # the worker's own, soft deadline
+                            self.timeouts += 1
+                            logger.warning(
+                                "answer check exceeded %ss; scored 0 (%d so far)",
+                                SOFT_TIMEOUT_S,
+                                self.timeouts,
+                            )
                     elif worker.task and time.monotonic() >= worker.task[1]:
                         results[worker.task[0]] = TIMEOUT
                         self.timeouts += 1

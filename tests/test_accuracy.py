@@ -7,7 +7,7 @@ import pytest
 import rewards.accuracy as accuracy
 from rewards import accuracy_reward, get, grade_answers
 from rewards.plain_numbers import parse_plain_number
-from rewards.verifier import CRASHED, EQUIVALENT, GOLD_ERROR, TIMEOUT, VerifierPool
+from rewards.verifier import CRASHED, DIFFERENT, EQUIVALENT, GOLD_ERROR, TIMEOUT, VerifierPool
 
 
 @pytest.mark.parametrize(
@@ -90,6 +90,7 @@ def test_each_distinct_pair_is_checked_once(monkeypatch):
             return [EQUIVALENT] * len(pairs)
 
     monkeypatch.setattr(accuracy, "get_pool", lambda: RecordingPool())
+    monkeypatch.setattr(accuracy, "_RESULTS", accuracy.collections.OrderedDict())  # whatever ran before
     golds = ["x^2+2x+1"] * 8 + [r"\cos 2x"] * 8
     answers = ["x^2+2x+1", "(x+1)^2"] * 4 + [r"\cos 2x", r"1 - 2\sin^2 x"] * 4
     scores = grade_answers(golds, answers)
@@ -108,6 +109,21 @@ def test_a_worker_past_its_deadline_is_killed_and_replaced():
         assert pool.check([("7", r"\sqrt{49}")], timeout_s=30) == [EQUIVALENT]
     finally:
         pool.close()
+
+
+def test_a_check_past_the_workers_soft_deadline_is_a_timeout_not_a_verdict(monkeypatch):
+    import time
+    from collections import OrderedDict
+
+    import rewards.verifier_worker as worker
+
+    def slow_parse(*args, **kwargs):
+        time.sleep(30)  # far past the deadline below: the margin is 600x
+
+    monkeypatch.setattr(worker, "SOFT_TIMEOUT_S", 0.05)
+    started = time.monotonic()
+    assert worker._judge("7", "7", OrderedDict(), slow_parse, None) == TIMEOUT
+    assert time.monotonic() - started < 10
 
 
 def test_the_reward_works_off_the_main_thread():
@@ -138,6 +154,35 @@ HOSTILE = [
     "<answer>" * 10_000,
     "\\boxed{2^{2^{2^{2^{2^{2}}}}}}",
 ]
+
+
+@pytest.mark.parametrize(
+    ("gold", "answer", "verdict"),
+    [
+        ("1", r"1^{(2^{235423523})}", EQUIVALENT),  # real-35: ~1.3 s in math-verify, over the old 1 s limit
+        ("1", r"(-1)^{2^{100}}", EQUIVALENT),
+        ("-1", r"(-1)^{3^{100}}", EQUIVALENT),
+        ("0", r"0^{7}", EQUIVALENT),
+        ("1024", r"2^{10}", EQUIVALENT),
+        ("12157665459056928801", r"3^{40}", EQUIVALENT),
+        ("12157665459056928802", r"3^{40}", DIFFERENT),  # exact: floating point can't tell these apart
+        ("720", "6!", EQUIVALENT),
+        ("7", r"9^{9^{9^{9}}}", DIFFERENT),  # an integer of billions of digits is no number in a gold
+        ("7", r"2^{2^{2^{2^{2^{2}}}}}", DIFFERENT),
+        ("7", "100000!", DIFFERENT),
+        (r"2^{100}", "1267650600228229401496703205376", EQUIVALENT),
+    ],
+)
+def test_powers_and_products_are_decided_exactly_without_math_verify(monkeypatch, gold, answer, verdict):
+    """Verdicts that must not depend on the machine: decided by exact arithmetic, never by a time limit."""
+
+    class NoPool:
+        def check(self, pairs, timeout_s):
+            raise AssertionError(f"{pairs} reached math-verify")
+
+    monkeypatch.setattr(accuracy, "get_pool", lambda: NoPool())
+    monkeypatch.setattr(accuracy, "_RESULTS", accuracy.collections.OrderedDict())
+    assert accuracy.judge([(gold, answer)]) == {(gold, answer): verdict}
 
 
 def test_hostile_completions_score_zero():

@@ -219,6 +219,26 @@ def test_overlap_reports_and_removes(tmp_path):
     assert len(kept) == 50
 
 
+def test_decontamination_keeps_operators_and_numbers():
+    import datasets
+
+    def questions(*texts):
+        return datasets.Dataset.from_list([{"question": text} for text in texts])
+
+    train = questions("What is 89 + 44?", "What is 10 + 77?", "What is $\\frac{1}{2}$ of 1,000?")
+    held_out = questions("What is 89 - 44?", "What is 10 + 7 - 7?", "what is \\frac{1}{2}  of 1000")
+    kept, report = overlap(train, {"test": held_out})
+    # different problems stay; a true copy (case, spacing, delimiters, a thousands comma) goes
+    assert report == {"test": 1} and kept["question"] == ["What is 89 + 44?", "What is 10 + 77?"]
+
+
+def test_the_generated_arithmetic_sets_share_no_problem():
+    # disjoint by construction: the demo's training set loses nothing to its held-out set
+    train = load("arithmetic", split="train", levels=[1], limit=2000)
+    _, report = overlap(train, {"arithmetic": load("arithmetic", split="test")}, remove=False)
+    assert report == {"arithmetic": 0}
+
+
 def test_math_train_12k_excludes_math500(tmp_path):
     def math_row(problem, answer):
         return {

@@ -8,8 +8,9 @@ from rewards.extract import extract_final_answer, last_boxed
 @pytest.mark.parametrize(
     ("completion", "expected"),
     [
-        # 1. the last <answer> block wins over everything, and its last box over its text
-        (r"\boxed{1} <answer>2</answer>", "2"),
+        # 1. the last <answer> block wins over every other form (that states the same value), and its last
+        #    box over its text
+        (r"\boxed{2} <answer>2.0</answer>", "2.0"),
         ("<answer>1</answer> then <answer>2</answer>", "2"),
         (r"<answer>so it is \boxed{3}, not 4</answer>", "3"),
         # 2. the last box, after any </think>
@@ -23,13 +24,30 @@ from rewards.extract import extract_final_answer, last_boxed
         # 4. the answer is ...
         ("So the final answer is 42. I hope it is correct.", "42"),
         ("Answer: 17", "17"),
-        # a "Final Answer:" after the last box restates it: the later statement counts
-        (r"\boxed{255} so the total is 10,455. Final Answer: The final answer is $10,455$.", "$10,455$"),
+        # several different boxes are intermediate results when a "Final Answer:" follows them (Minerva's format)
+        (
+            r"\boxed{200} and \boxed{255}.\nSo the total is 10,455. Final Answer: The final answer is $10,455$.",
+            "$10,455$",
+        ),
     ],
 )
 def test_extraction_order(completion, expected):
     assert extract_final_answer(completion) == expected
     assert extract_final_answer(completion, "lenient") == expected  # a stated answer wins in either mode
+
+
+@pytest.mark.parametrize(
+    "completion",
+    [
+        r"\boxed{1} <answer>2</answer>",
+        r"\boxed{255} so the total is 10,455. Final Answer: The final answer is $10,455$.",
+        "#### 1\nThe answer is: 2",
+        r"\boxed{5}. The answer is 7.",
+    ],
+)
+def test_two_different_final_answers_state_none(completion):
+    for mode in ("stated", "lenient", "boxed", "answer_tag", "gsm8k_hash"):
+        assert extract_final_answer(completion, mode) is None
 
 
 def test_the_last_statement_counts_only_when_lenient():
@@ -86,3 +104,8 @@ def test_hostile_text_never_raises_and_stays_short(hostile):
     for mode in ("stated", "lenient", "boxed", "answer_tag", "gsm8k_hash"):
         answer = extract_final_answer(hostile, mode)
         assert answer is None or len(answer) <= 600
+
+
+def test_boxed_mode_reads_a_box_inside_the_answer_block():
+    assert extract_final_answer(r"<think>2+5</think><answer>\boxed{7}</answer>", "boxed") == "7"
+    assert extract_final_answer(r"<think>2+5</think><answer>at least \boxed{7}</answer>", "boxed") is None
