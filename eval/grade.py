@@ -22,6 +22,7 @@ DEFAULT_GRADER: dict[str, Any] = {
     "zero_if_truncated": False,
     "require_format": None,
     "think_prefilled": False,
+    "grader": "repository",
 }
 GRADER_KEYS = tuple(DEFAULT_GRADER)
 
@@ -30,7 +31,7 @@ def grader_params(params: dict[str, Any] | None) -> dict[str, Any]:
     """The grading parameters among an accuracy reward's parameters, with the defaults filled in.
 
     >>> grader_params({"extract": "boxed", "timeout_s": 5})
-    {'extract': 'boxed', 'zero_if_truncated': False, 'require_format': None, 'think_prefilled': False}
+    {'extract': 'boxed', 'zero_if_truncated': False, 'require_format': None, 'think_prefilled': False, 'grader': 'repository'}
     """
     chosen = {**DEFAULT_GRADER, **{k: v for k, v in (params or {}).items() if k in GRADER_KEYS}}
     if chosen["extract"] not in EXTRACTION_MODES:

@@ -97,7 +97,8 @@ def prefill_shared(
                 **{keyword: cache},
             )
             cache.batch_repeat_interleave(len(unique))
-        if len(groups) < len(rows) or complete:  # repeated rows: their remainders once, before copying
+        remainder = unique_ids.size(1) - 1 > common  # some row has uncached tokens before its last
+        if remainder and (len(groups) < len(rows) or complete):  # repeated rows: remainders once, then copied
             model(
                 input_ids=unique_ids[:, common:-1],
                 attention_mask=unique_mask[:, :-1],

@@ -23,6 +23,7 @@ from rewards.extract import completion_text, extract_final_answer
 from rewards.format import has_format
 from rewards.normalize import canonical_text, strip_assignment
 from rewards.plain_numbers import parse_plain_number
+from rewards.source_graders import GRADERS, qwen_math_answer, simplerl_pair, verl_gsm8k_score
 from rewards.stating import not_an_answer_to
 from rewards.verifier import CRASHED, DIFFERENT, EQUIVALENT, GOLD_ERROR, TIMEOUT, get_pool
 
@@ -179,6 +180,30 @@ def _report_bad_gold(gold: str) -> None:
         logger.warning("gold answer %.200r cannot be parsed; its rows score None (skipped by TRL)", gold)
 
 
+def _source_grade(grader: str, texts: list[str], golds: list[Any], timeout_s: float) -> list[float | None]:
+    """A source's own rule (rewards/source_graders.py); a missing gold scores None, as here."""
+    golds = [
+        str(g).strip() if isinstance(g, (str, int, float)) and not isinstance(g, bool) else None
+        for g in golds
+    ]
+    if grader == "verl_gsm8k":
+        return [None if g is None else verl_gsm8k_score(t, g) for t, g in zip(texts, golds, strict=True)]
+    # simplerl: math-verify alone, on both sides wrapped in \boxed{}; each distinct pair checked once
+    pairs = {}
+    for i, (text, gold) in enumerate(zip(texts, golds, strict=True)):
+        found = qwen_math_answer(text)
+        if gold is not None and found is not None:
+            pairs.setdefault(simplerl_pair(gold, found), []).append(i)
+    scores: list[float | None] = [None if g is None else 0.0 for g in golds]
+    results = get_pool().check(list(pairs), timeout_s) if pairs else []
+    for pair, result in zip(pairs, results, strict=True):
+        if result in (TIMEOUT, CRASHED):
+            INCIDENTS[result] += 1
+        for i in pairs[pair]:
+            scores[i] = 1.0 if result == EQUIVALENT else None if result == GOLD_ERROR else 0.0
+    return scores
+
+
 def accuracy_reward(
     completions: Sequence[Any],
     answer: Sequence[Any],
@@ -189,6 +214,7 @@ def accuracy_reward(
     truncated: Sequence[bool] | None = None,
     timeout_s: float = DEFAULT_TIMEOUT_S,
     prompts: Sequence[Any] | None = None,
+    grader: str = "repository",
     **kwargs: Any,
 ) -> list[float | None]:
     """1.0 when a completion's stated final answer is mathematically equivalent to the gold ``answer``,
@@ -205,7 +231,9 @@ def accuracy_reward(
     per-completion flag the recipe runner and evaluation pass in. ``require_format``: a completion must
     also have this format (``rewards.format``; ``think_prefilled`` as there) to score, the way Dr. GRPO's
     R1-template reward gates correctness on the tags. ``prompts`` (TRL passes them): a completion that
-    echoes its prompt is not credited with what the prompt states.
+    echoes its prompt is not credited with what the prompt states. ``grader``: ``repository`` (all of the
+    above), or a source's own rule for a recipe that follows it (rewards/source_graders.py: ``verl_gsm8k``,
+    ``simplerl``; ``extract`` then doesn't apply).
 
     >>> accuracy_reward(["... so she has 72 apples.\\n#### 72", "<answer>\\\\boxed{71}</answer>"], ["72", "72"])
     [1.0, 0.0]
@@ -220,13 +248,20 @@ def accuracy_reward(
     >>> accuracy_reward(["x</think> <answer>72</answer>", "<answer>72</answer>"], ["72", "72"], extract="answer_tag", require_format="think_answer", think_prefilled=True)
     [1.0, 0.0]
     """
-    prompts = [None] * len(completions) if prompts is None else prompts
-    answers = [
-        extract_final_answer(completion_text(c), extract, prompt)
-        for c, prompt in zip(completions, prompts, strict=True)
-    ]
     before = INCIDENTS.copy()
-    scores = grade_answers(list(answer), answers, timeout_s=timeout_s)
+    if grader == "repository":
+        prompts = [None] * len(completions) if prompts is None else prompts
+        answers = [
+            extract_final_answer(completion_text(c), extract, prompt)
+            for c, prompt in zip(completions, prompts, strict=True)
+        ]
+        scores = grade_answers(list(answer), answers, timeout_s=timeout_s)
+    elif grader in GRADERS:
+        scores = _source_grade(
+            grader, [completion_text(c) or "" for c in completions], list(answer), timeout_s
+        )
+    else:
+        raise ValueError(f"unknown grader {grader!r}; choose one of {', '.join(GRADERS)}")
     log_metric: Callable[[str, float], None] | None = kwargs.get("log_metric")
     if log_metric is not None:  # TRL's hook: lands in the run's logs beside the rewards
         for kind in (TIMEOUT, CRASHED):

@@ -12,7 +12,7 @@ from typing import Any
 
 from rewards.extract import completion_text, extract_final_answer, last_boxed
 
-ANSWER_FORMATS = ("think_answer", "boxed", "gsm8k_hash", "answer_is", "stated")
+ANSWER_FORMATS = ("think_answer", "boxed", "gsm8k_hash", "answer_is", "stated", "oat_r1")
 
 _THINK_ANSWER = re.compile(
     r"^\s*<think>(?:(?!<think>|</think>).)*</think>\s*<answer>(?:(?!<answer>).)*?</answer>\s*$", re.DOTALL
@@ -62,6 +62,8 @@ def has_format(text: str | None, answer_format: str = "think_answer", think_pref
         )
     if not isinstance(text, str):
         return False
+    if answer_format == "oat_r1":  # understand-r1-zero math_grader.py:1028, a substring test
+        return "</think> <answer>" in text and "</answer>" in text
     if answer_format == "think_answer":
         pattern = _THINK_ANSWER_PREFILLED if think_prefilled else _THINK_ANSWER
         return pattern.match(text) is not None
@@ -87,7 +89,9 @@ def format_reward(
 
     ``answer_format``: ``think_answer`` (``<think>...</think><answer>...</answer>``, the R1 format),
     ``boxed`` (a final ``\\boxed{}``), ``gsm8k_hash`` (``#### N`` at the end), ``answer_is``
-    (one line of calculation, then "The answer is N.") or ``stated`` (any stated final answer). ``think_prefilled``: the prompt ends with ``<think>``, so the completion
+    (one line of calculation, then "The answer is N."), ``stated`` (any stated final answer) or ``oat_r1``
+    (Dr. GRPO's R1 gate, understand-r1-zero math_grader.py:1028: the text holds "</think> <answer>" and
+    "</answer>", wherever they are). ``think_prefilled``: the prompt ends with ``<think>``, so the completion
     only closes it.
 
     >>> format_reward(["<think>\\nhmm\\n</think>\\n<answer>\\n7\\n</answer>", "7"])
