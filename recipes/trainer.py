@@ -2,10 +2,13 @@
 
 **Shared prompts** (``shared_prompt: true`` in a recipe; recipes/shared_prompt.py): each group's prompt is
 computed once in the loss (``_get_per_token_logps_and_entropies``, which TRL also calls for the old and the
-reference log-probabilities) and prefilled once in generation (the model's ``generate``).
+reference log-probabilities); generation on the transformers path decodes with eval/decode.py (each
+distinct prompt prefilled once, a completion dropped from the batch the step it ends), when the sampling
+settings are ones it implements (temperature, top_p; otherwise ``generate``, with the prompts prefilled
+once).
 
-**Stop strings** on the transformers generation path: stop strings (a template's ``</answer>``): transformers ends a sequence there and fills the rest of the
-batch's positions with padding. TRL cuts a completion after its first EOS only, so where the padding token
+**Stop strings** on the transformers generation path (a template's ``</answer>``): ``generate`` ends a
+sequence there and fills the rest of the batch's positions with padding. TRL cuts a completion after its first EOS only, so where the padding token
 is not an EOS token the padding stays in the completion: trained on as if the model had written it, and
 counted in its length. vLLM returns the tokens through the stop string and nothing after. This subclass
 drops the trailing padding, so both paths hand the loss and the rewards the same completion.
@@ -17,6 +20,7 @@ from typing import Any
 
 from trl import GRPOTrainer
 
+from eval.decode import decode
 from eval.prefix_cache import generate_sharing_prompts
 from recipes.shared_prompt import shared_prompt_logps
 
@@ -66,9 +70,61 @@ class RecipeGRPOTrainer(GRPOTrainer):
             )
         return logps, entropies, None
 
-    def _generate_single_turn(self, prompt_ids: Any, *args: Any, **kwargs: Any):
-        completion_ids, logprobs = super()._generate_single_turn(prompt_ids, *args, **kwargs)
+    def _decodes_itself(self, images: Any, multimodal_fields: Any) -> bool:
+        plain_sampling = (self.top_k in (None, 0)) and self.min_p is None and self.repetition_penalty == 1.0
+        return (
+            self.shared_prompt
+            and not self.use_vllm
+            and not self.use_transformers_continuous_batching
+            and images is None
+            and not multimodal_fields
+            and plain_sampling
+        )
+
+    def _generate_single_turn(
+        self, prompt_ids: Any, images: Any = None, multimodal_fields: Any = None, *args: Any, **kwargs: Any
+    ):
+        if self._decodes_itself(images, multimodal_fields):
+            return self._decode(prompt_ids), None
+        completion_ids, logprobs = super()._generate_single_turn(
+            prompt_ids, images, multimodal_fields, *args, **kwargs
+        )
         pad = self._tokenizer.pad_token_id
         if not self.use_vllm and pad is not None and pad not in self.eos_token_ids:
             completion_ids = [strip_trailing(list(ids), pad) for ids in completion_ids]
         return completion_ids, logprobs
+
+    def _decode(self, prompt_ids: list[list[int]]) -> list[list[int]]:
+        """Completions as TRL's transformers path returns them (through EOS, or through a stop string, or cut
+        at max_completion_length), decoded with eval/decode.py."""
+        import torch
+        from trl.models.utils import unwrap_model_for_generation
+
+        pad = self._tokenizer.pad_token_id
+        width = max(map(len, prompt_ids))
+        device = self.accelerator.device
+        input_ids = torch.tensor([[pad] * (width - len(p)) + list(p) for p in prompt_ids], device=device)
+        mask = torch.tensor([[0] * (width - len(p)) + [1] * len(p) for p in prompt_ids], device=device)
+        stop = tuple((self.generation_kwargs or {}).get("stop_strings") or ())
+        with (
+            unwrap_model_for_generation(
+                self.model_wrapped,
+                self.accelerator,
+                gather_deepspeed3_params=self.args.ds3_gather_for_generation,
+                generation_kwargs=self.generation_kwargs,
+                gradient_checkpointing_kwargs=self.args.gradient_checkpointing_kwargs,
+            ) as model,
+            torch.no_grad(),
+        ):
+            decoded = decode(
+                model,
+                self._tokenizer,
+                input_ids,
+                mask,
+                self.max_completion_length,
+                set(self.eos_token_ids),
+                temperature=self.temperature,
+                top_p=self.top_p if self.top_p is not None else 1.0,
+                stop=stop,
+            )
+        return [d.tokens for d in decoded]
