@@ -234,6 +234,10 @@ def load_mixture(sources: list[dict[str, Any]], template: str | None = None) -> 
     if len(set(ids)) != len(ids):  # the same problem twice (two sources overlap): keep the first
         seen: set[str] = set()
         rows = [row for row in rows if not (row["id"] in seen or seen.add(row["id"]))]
+        logger.warning(
+            "the mixture's sources overlap: %d rows appear in an earlier source too and are kept once",
+            len(ids) - len(rows),
+        )
     columns = list(dict.fromkeys(key for row in rows for key in row))
     return _to_dataset([{key: row.get(key) for key in columns} for row in rows], template)
 
