@@ -22,7 +22,16 @@ from typing import Any
 from tqdm import tqdm
 
 import data
-from data.files import FileError, read_json, read_jsonl, repair_jsonl, write_atomic, write_json
+from data.files import (
+    FileError,
+    read_json,
+    read_jsonl,
+    repair_jsonl,
+    storage_failure,
+    write_atomic,
+    write_json,
+    write_problem,
+)
 from data.templates import get_template
 from eval.generate import DEFAULT_MAX_NEW_TOKENS, GenerationSettings, TransformersBackend, render_prompt
 from eval.grade import correct_flags, grade, grader_params
@@ -279,6 +288,11 @@ def evaluate(
     grader = settings["grader"]
     chosen = get_template(template)
     out = Path(out) if out else default_out_dir(model)
+    if out.exists() and not out.is_dir():
+        raise EvalError(f"--out {out} is a file; give a folder for the results")
+    problem = write_problem(out)
+    if problem:
+        raise EvalError(f"--out {out}: {problem}; give another --out")
     sets = {
         name: _load_benchmark(name, data_files.get(name), template, limit, levels, split)
         for name in benchmarks
@@ -575,6 +589,15 @@ def main(argv: list[str] | None = None) -> int:
         if "Hub" in message:
             message += " Pass local copies: --data-files gsm8k=path/to/test.jsonl --model path/to/model, or run `make demo`."
         print(f"error: {message}", file=sys.stderr)
+        return 2
+    except Exception as error:
+        failure = storage_failure(error)  # a full disk is no bug: one line, and the rerun continues
+        if failure is None:
+            raise
+        print(
+            f"\nerror: {failure}; free space, then rerun the same command: it skips the problems already done",
+            file=sys.stderr,
+        )
         return 2
     out = Path(args.out) if args.out else default_out_dir(args.model)
     print((out / "results.md").read_text())
