@@ -252,7 +252,7 @@ def check_integrations(config: Any) -> None:
 def run_warnings(recipe: Recipe, config: Any) -> list[str]:
     """What would make the run do less than it seems to, without being an error: the dry run prints these,
     the run logs them."""
-    from rewards.format import example_completion, format_reads, has_format
+    from rewards.format import ANSWER_FORMATS, example_completion, format_reads, has_format
 
     warnings = []
     every = recipe.eval.every_steps if recipe.eval is not None else None
@@ -266,8 +266,11 @@ def run_warnings(recipe: Recipe, config: Any) -> list[str]:
     asks = f"template {template.name} asks for the {template.answer_format} format"
     for i, (entry, params) in enumerate(zip(recipe.rewards, bound_reward_params(recipe), strict=True)):
         where = f"rewards[{i}] ({entry.name})"
-        if entry.name == "accuracy" and not format_reads(
-            params["extract"], template.answer_format, template.think_prefilled
+        # (a value no reward accepts is check_rewards' error, not a warning)
+        if (
+            entry.name == "accuracy"
+            and params["extract"] in EXTRACTION_MODES
+            and not format_reads(params["extract"], template.answer_format, template.think_prefilled)
         ):
             readers = [
                 m
@@ -280,9 +283,10 @@ def run_warnings(recipe: Recipe, config: Any) -> list[str]:
             )
         gates = {"format": "answer_format", "accuracy": "require_format"}
         required = params.get(gates.get(entry.name, ""))
-        if required and not has_format(follows_template, required, params.get("think_prefilled", False)):
+        prefilled = params.get("think_prefilled", False)
+        if required in ANSWER_FORMATS and not has_format(follows_template, required, prefilled):
             warnings.append(
-                f"{where} requires the {required} format (think_prefilled={params.get('think_prefilled', False)}), "
+                f"{where} requires the {required} format (think_prefilled={prefilled}), "
                 f"but {asks} (think_prefilled={template.think_prefilled}): a completion that follows the template "
                 f"scores 0; set {gates[entry.name]}: {template.answer_format} or drop it to use the template's"
             )
