@@ -24,7 +24,8 @@ from rewards.format import example_completion
 
 # Prompts per checked batch: several groups, so that every completion shape meets a real row.
 PROMPTS = 4
-CANNED = [("What is 1 + 1?", "2"), ("What is 3 + 4?", "7"), ("Simplify $\\frac{2}{4}$.", "\\frac{1}{2}")]
+# Plain-number golds: graded without starting math-verify's worker processes
+CANNED = [("What is 1 + 1?", "2"), ("What is 3 + 4?", "7"), ("What is 10 - 4?", "6")]
 
 
 def canned_rows(template: str) -> list[dict[str, Any]]:
