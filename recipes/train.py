@@ -3,10 +3,12 @@
 The GRPO loop is TRL's ``GRPOTrainer``; this file turns a recipe into a correct, reproducible run: check
 everything before a model loads (``--dry-run`` stops there and prints the resolved run), pick the
 precision from the hardware, record what is needed to rerun the experiment, resume from the last complete
-checkpoint when rerun, and stop cleanly when told.
+checkpoint when rerun (a run that finished training is evaluated, not trained again), and stop cleanly
+when told.
 
-Exit codes: 0 finished; 2 a bad input (one line says which and how to fix it); 130 / 143 stopped by
-Ctrl-C / SIGTERM (after saving a checkpoint when the current step finished within ``--grace`` seconds).
+Exit codes: 0 finished; 2 a bad input, a reward that returned infinity, or a full disk (one line says which
+and how to fix it); 130 / 143 stopped by Ctrl-C / SIGTERM (after saving a checkpoint when the current step
+finished within ``--grace`` seconds; during the final evaluation, at once: the rerun finishes it).
 """
 
 from __future__ import annotations
