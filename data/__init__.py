@@ -7,7 +7,16 @@
 """
 
 from data.decontaminate import normalize_question, overlap
-from data.sources import SOURCES, DataError, check_levels, filter_by_pass_rate, levels_of, load, load_mixture
+from data.sources import (
+    SOURCES,
+    DataError,
+    check_levels,
+    filter_by_pass_rate,
+    levels_of,
+    load,
+    load_mixture,
+    read_pass_rates,
+)
 from data.templates import TEMPLATES, Template, get_template
 
 __all__ = [
@@ -23,4 +32,5 @@ __all__ = [
     "load_mixture",
     "normalize_question",
     "overlap",
+    "read_pass_rates",
 ]

@@ -5,6 +5,7 @@ ranges when the command line is read."""
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from typing import NoReturn
 
@@ -33,12 +34,17 @@ def positive_int(text: str) -> int:
 
 
 def non_negative_float(text: str) -> float:
+    """A finite number of 0 or more (``inf`` and ``nan`` are not settings: JSON can't even record them).
+
+    >>> non_negative_float("0.7")
+    0.7
+    """
     try:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not value >= 0:  # also rejects nan
-        raise argparse.ArgumentTypeError(f"must be 0 or more, got {text}")
+    if not 0 <= value < math.inf:  # also rejects nan
+        raise argparse.ArgumentTypeError(f"must be 0 or more (a finite number), got {text}")
     return value
 
 

@@ -8,7 +8,9 @@ a last line cut off mid-write is dropped before the next append, and the work it
 
 from __future__ import annotations
 
+import errno
 import json
+import math
 import os
 import tempfile
 from pathlib import Path
@@ -48,8 +50,76 @@ def write_atomic(path: str | os.PathLike, text: str) -> Path:
     return path
 
 
+def write_problem(path: str | os.PathLike) -> str | None:
+    """Why nothing can be written at ``path`` (a folder to make, or a file to write): a file where a folder
+    must be, or a folder that refuses writes (read-only, no permission); None when a write can go ahead.
+    Probed with a temporary file in the nearest folder that exists, so the answer is the system's.
+
+    >>> import tempfile, pathlib
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> write_problem(folder / "new" / "run") is None
+    True
+    >>> (folder / "file").write_text("x") and write_problem(folder / "file" / "run")
+    '... is a file, so nothing can be made under it'
+    """
+    path = Path(path)
+    existing = path if path.is_dir() else path.parent
+    while not existing.exists():
+        existing = existing.parent
+    if not existing.is_dir():
+        return f"{existing} is a file, so nothing can be made under it"
+    try:
+        with tempfile.TemporaryFile(dir=existing):
+            pass
+    except OSError as error:
+        return f"{existing} can't be written ({error.strerror or error})"
+    return None
+
+
 def write_json(path: str | os.PathLike, value: Any) -> Path:
-    return write_atomic(path, json.dumps(value, indent=2, default=str) + "\n")
+    """``value`` as JSON, through ``write_atomic``. JSON has no NaN or infinity (Python would write
+    ``NaN`` / ``Infinity``, which other readers reject): such numbers are written as null.
+
+    >>> import tempfile, pathlib
+    >>> path = write_json(pathlib.Path(tempfile.mkdtemp()) / "m.json", {"loss": float("nan"), "x": [1.5]})
+    >>> json.loads(path.read_text())
+    {'loss': None, 'x': [1.5]}
+    """
+    return write_atomic(path, json.dumps(_finite(value), indent=2, default=str, allow_nan=False) + "\n")
+
+
+def _finite(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {key: _finite(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(item) for item in value]
+    return value
+
+
+# errno of a write that failed because of where it writes, not what: the disk, a quota, a read-only mount
+_STORAGE_ERRNOS = {
+    errno.ENOSPC: "no space left on device",
+    errno.EDQUOT: "disk quota exceeded",
+    errno.EROFS: "read-only file system",
+}
+
+
+def storage_failure(error: BaseException) -> str | None:
+    """One line for a write that failed because the disk is full, over quota or read-only, wherever it
+    happened (libraries wrap the OSError in their own errors, or only keep its text); None otherwise."""
+    seen: BaseException | None = error
+    while seen is not None:
+        if isinstance(seen, OSError) and seen.errno in _STORAGE_ERRNOS:
+            where = f" (writing {seen.filename})" if seen.filename else ""
+            return f"{_STORAGE_ERRNOS[seen.errno]}{where}"
+        seen = seen.__cause__ or seen.__context__
+    text = str(error)
+    for marker in ("No space left on device", "Disk quota exceeded", "Read-only file system", "StorageFull"):
+        if marker in text:
+            return f"{marker.lower() if marker != 'StorageFull' else 'no space left on device'} ({type(error).__name__})"
+    return None
 
 
 def read_json(path: str | os.PathLike, fix: str) -> Any:
@@ -109,6 +179,8 @@ def read_jsonl(path: str | os.PathLike, fix: str) -> list[dict[str, Any]]:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         return []
+    except IsADirectoryError:
+        raise FileError(f"{path} is a folder, not a JSONL file; {fix}") from None
     except UnicodeDecodeError as error:
         raise FileError(f"{path} is not UTF-8 text (byte {error.start}); {fix}") from None
     lines = text.split("\n")

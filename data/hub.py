@@ -24,8 +24,9 @@ def hub_reachable(timeout_s: float = 3.0) -> bool:
 
 
 def model_problem(name: str) -> str | None:
-    """Why ``name`` can't be a model (a folder without config.json, a path that doesn't exist, text that
-    is no hub id), or None when it may be one. Checks the shape only: nothing is downloaded.
+    """Why ``name`` can't be a model (a folder without config.json or with damaged weights, a path that
+    doesn't exist, text that is no hub id), or None when it may be one. Reads no more than the weights'
+    headers: nothing is downloaded.
 
     >>> model_problem("Qwen/Qwen2.5-0.5B") is None, model_problem("outputs/run/final") is not None
     (True, True)
@@ -37,7 +38,7 @@ def model_problem(name: str) -> str | None:
     if path.exists():
         if not path.is_dir() or not (path / "config.json").exists():
             return f"{name!r} exists but is not a model folder (it has no config.json)"
-        return None
+        return weights_problem(path)
     if (
         name.startswith(("/", "./", "../", "~"))
         or name.endswith("/")
@@ -45,6 +46,53 @@ def model_problem(name: str) -> str | None:
     ):
         return f"{name!r} is not a local folder (no such path) and not a hub id (owner/name)"
     return None
+
+
+CHECKPOINT_FIX = "re-copy or re-download the checkpoint"
+
+
+def weights_problem(folder) -> str | None:
+    """What is wrong with a local model folder's safetensors weights (a file cut short by a copy or a full
+    disk, a shard the index names that is missing), or None. Reads each file's header only: cheap."""
+    import json
+    from pathlib import Path
+
+    from safetensors import safe_open
+
+    folder = Path(folder)
+    files = sorted(folder.glob("*.safetensors"))
+    index = folder / "model.safetensors.index.json"
+    if index.exists():
+        try:
+            shards = set(json.loads(index.read_text())["weight_map"].values())
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            return f"{index} is damaged (not a safetensors index); {CHECKPOINT_FIX}"
+        missing = sorted(shard for shard in shards if not (folder / shard).exists())
+        if missing:
+            return f"{folder} lacks {len(missing)} weight file(s) its index names ({', '.join(missing[:3])}); {CHECKPOINT_FIX}"
+    for file in files:
+        try:
+            with safe_open(str(file), framework="pt"):
+                pass
+        except Exception as error:  # noqa: BLE001 - safetensors raises its own error type for a damaged file
+            reason = " ".join(str(error).split())
+            return f"{file} is damaged ({reason}); {CHECKPOINT_FIX}"
+    return None
+
+
+def checkpoint_errors() -> tuple[type[BaseException], ...]:
+    """What ``from_pretrained`` raises for a damaged or incomplete checkpoint (not, say, out of memory)."""
+    import pickle
+
+    from safetensors import SafetensorError
+
+    return (OSError, ValueError, pickle.UnpicklingError, SafetensorError)
+
+
+def unreadable_model(name: str, error: BaseException) -> str:
+    """One line for a model that failed to load after its checks passed (a damaged .bin, a bad config)."""
+    first = (str(error).strip().splitlines() or [type(error).__name__])[0]
+    return f"{name!r} can't be loaded ({type(error).__name__}: {first}); {CHECKPOINT_FIX}"
 
 
 def model_available(name: str) -> bool:

@@ -234,8 +234,50 @@ def load_mixture(sources: list[dict[str, Any]], template: str | None = None) -> 
     if len(set(ids)) != len(ids):  # the same problem twice (two sources overlap): keep the first
         seen: set[str] = set()
         rows = [row for row in rows if not (row["id"] in seen or seen.add(row["id"]))]
+        logger.warning(
+            "the mixture's sources overlap: %d rows appear in an earlier source too and are kept once",
+            len(ids) - len(rows),
+        )
     columns = list(dict.fromkeys(key for row in rows for key in row))
     return _to_dataset([{key: row.get(key) for key in columns} for row in rows], template)
+
+
+PASS_RATE_FIX = "remake it with python -m eval --benchmarks ... --split train --n 8 (it writes <out>/<benchmark>/pass_rates.jsonl)"
+
+
+def read_pass_rates(path: str | os.PathLike) -> dict[str, float]:
+    """Pass rates by problem id from a ``pass_rates.jsonl`` (as ``python -m eval`` writes them: one JSON
+    object per line with ``id`` and ``pass_rate`` in [0, 1]). Any other content raises DataError naming the
+    file, the line and the fix, so that a bad file fails the dry run rather than the filter."""
+    from data.files import FileError, read_jsonl
+
+    path = Path(path)
+    if path.is_dir():
+        found = sorted(str(p) for p in path.rglob("pass_rates.jsonl"))[:3]
+        hint = f" (it holds {', '.join(found)})" if found else ""
+        raise DataError(f"data.pass_rate.file {path} is a folder; give its pass_rates.jsonl file{hint}")
+    if not path.exists():
+        raise DataError(f"data.pass_rate.file {path} does not exist; {PASS_RATE_FIX}")
+    try:
+        records = read_jsonl(path, PASS_RATE_FIX)
+    except FileError as error:
+        raise DataError(f"data.pass_rate.file {error}") from None
+    lines = [n for n, line in enumerate(path.read_text(encoding="utf-8").split("\n"), 1) if line.strip()]
+    rates: dict[str, float] = {}
+    # read_jsonl skips blank lines (and a torn last one): number the records as the file does
+    for number, record in zip(lines, records, strict=False):
+        rate = record.get("pass_rate")
+        if "id" not in record or isinstance(record["id"], (dict, list)) or record["id"] is None:
+            raise DataError(f"data.pass_rate.file {path}, line {number}: no problem id; {PASS_RATE_FIX}")
+        if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0 <= rate <= 1:
+            raise DataError(
+                f"data.pass_rate.file {path}, line {number}: pass_rate {rate!r} is not a number from 0 to 1; "
+                f"{PASS_RATE_FIX}"
+            )
+        rates[str(record["id"])] = float(rate)
+    if not rates:
+        raise DataError(f"data.pass_rate.file {path} holds no pass rates; {PASS_RATE_FIX}")
+    return rates
 
 
 def filter_by_pass_rate(
@@ -293,11 +335,45 @@ def _read_files(files: Any, where: str) -> tuple[list[dict], str]:
     builder = {"jsonl": "json", "json": "json", "parquet": "parquet", "csv": "csv"}.get(suffix)
     if builder is None:
         raise DataError(f"{where}: can't read {str(paths[0])!r}; use a .jsonl, .json, .parquet or .csv file")
+    prefix = "" if where == str(paths[0]) else f"{where}: "  # a custom file's label is its path
+    for path in paths:
+        if Path(path).is_dir():
+            raise DataError(f"{prefix}{path} is a folder; give a .jsonl, .json, .parquet or .csv file")
+        if Path(path).stat().st_size == 0:
+            raise DataError(f"{prefix}{path} is empty; it needs one row per problem")
     try:
         raw = datasets.load_dataset(builder, data_files=[str(p) for p in paths], split="train")
     except Exception as error:  # noqa: BLE001 - every parser error becomes one clear message
-        raise DataError(f"{where}: can't parse {', '.join(map(str, paths))}: {error}") from error
+        reasons = [_jsonl_problem(Path(p)) for p in paths] if suffix == "jsonl" else []
+        reason = next((r for r in reasons if r), None)
+        reason = reason or f"{', '.join(map(str, paths))}: {_error_text(error)}"
+        raise DataError(f"{prefix}can't parse {reason}") from error
     return raw.to_list(), ", ".join(map(str, paths))
+
+
+def _jsonl_problem(path: Path) -> str | None:
+    """The first line of a JSONL file that isn't a JSON object (datasets' own message names no line)."""
+    import json
+
+    with path.open(encoding="utf-8", errors="replace") as lines:
+        for number, line in enumerate(lines, 1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except (ValueError, RecursionError) as error:
+                reason = error.msg if isinstance(error, json.JSONDecodeError) else type(error).__name__
+                return f"{path}, line {number}: not JSON ({reason}); each line must be one JSON object"
+            if not isinstance(row, dict):
+                return f"{path}, line {number}: a {type(row).__name__}, not a JSON object; each line must be one row"
+    return None
+
+
+def _error_text(error: BaseException) -> str:
+    """datasets wraps the parser's error in one that only says one occurred: the innermost says what."""
+    while error.__cause__ is not None or (error.__context__ is not None and not str(error).strip()):
+        error = error.__cause__ or error.__context__
+    return " ".join(str(error).split()) or type(error).__name__
 
 
 def _read_hub(hub_id: str, configs: tuple[str | None, ...], split: str, hint: str) -> tuple[list[dict], str]:

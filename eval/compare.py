@@ -7,13 +7,16 @@ shows pass@1 per difficulty level instead (the arithmetic and MATH sets have lev
 
 from __future__ import annotations
 
+import math
 import sys
 from pathlib import Path
 from typing import Any
 
+from data.files import FileError, write_problem
+
 
 def load_runs(folders: list[str | Path]) -> list[dict[str, Any]]:
-    from data.files import FileError, read_json
+    from data.files import read_json
 
     runs = []
     for folder in folders:
@@ -24,8 +27,73 @@ def load_runs(folders: list[str | Path]) -> list[dict[str, Any]]:
         run = read_json(path, fix)
         if not isinstance(run, dict) or not isinstance(run.get("benchmarks"), dict):
             raise FileError(f"{path} is not a metrics file of python -m eval; {fix}")
+        for benchmark, metrics in run["benchmarks"].items():
+            problem = _metrics_problem(metrics)
+            if problem:
+                raise FileError(f"{path}: benchmarks.{benchmark} {problem}; {fix}")
         runs.append(run)
     return runs
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _metrics_problem(metrics: Any) -> str | None:
+    """What a benchmark's entry lacks for the table and the chart (a scored one needs pass@1 and its CI)."""
+    if not isinstance(metrics, dict):
+        return f"must be a mapping of metrics, got {metrics!r:.40}"
+    if not metrics.get("n_problems"):
+        return None  # scored nothing: shown as "-"
+    if not _number(metrics["n_problems"]):
+        return f"n_problems must be a number, got {metrics['n_problems']!r:.40}"
+    if "pass@1" not in metrics or "pass@1_ci95" not in metrics:
+        return f"lacks {'pass@1' if 'pass@1' not in metrics else 'pass@1_ci95'}"
+    if not _number(metrics["pass@1"]):
+        return f"pass@1 must be a number, got {metrics['pass@1']!r:.40}"
+    interval = metrics["pass@1_ci95"]
+    if not isinstance(interval, list) or len(interval) != 2 or not all(_number(v) for v in interval):
+        return f"pass@1_ci95 must be [low, high], got {interval!r:.40}"
+    for group, entry in [
+        (g, e) for key in ("by_level", "by_subject") for g, e in (metrics.get(key) or {}).items()
+    ]:
+        if not isinstance(entry, dict) or not _number(entry.get("pass@1")):
+            return f"breakdown {group} has no numeric pass@1"
+    return None
+
+
+# Settings of python -m eval that change what a score measures: runs that differ in them are not one protocol.
+PROTOCOL = (
+    "template",
+    "template_digest",
+    "n",
+    "temperature",
+    "top_p",
+    "max_new_tokens",
+    "grader",
+    "split",
+    "limit",
+    "levels",
+)
+
+
+def protocol_differences(runs: list[dict[str, Any]], labels: list[str]) -> list[str]:
+    """Each protocol setting on which the runs differ, with every run's value.
+
+    >>> protocol_differences([{"settings": {"n": 1, "temperature": 0.0}}, {"settings": {"n": 4, "temperature": 0.7}}], ["a", "b"])
+    ['n (a: 1, b: 4)', 'temperature (a: 0.0, b: 0.7)']
+    """
+    differences = []
+    for key in PROTOCOL:
+        values = [
+            run.get("settings", {}).get(key) if isinstance(run.get("settings"), dict) else None
+            for run in runs
+        ]
+        if len({repr(v) for v in values}) > 1:
+            differences.append(
+                f"{key} ({', '.join(f'{label}: {v}' for label, v in zip(labels, values, strict=True))})"
+            )
+    return differences
 
 
 def table(runs: list[dict[str, Any]], labels: list[str]) -> str:
@@ -88,7 +156,6 @@ def plot(runs: list[dict[str, Any]], labels: list[str], path: Path, by: str | No
 
 def main(argv: list[str] | None = None) -> int:
     from data.cli import ArgumentParser
-    from data.files import FileError
 
     parser = ArgumentParser(prog="python -m eval.compare", description=__doc__.splitlines()[0])
     parser.add_argument("runs", nargs="+", help="output folders of python -m eval")
@@ -102,12 +169,41 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         runs = load_runs(args.runs)
+        png = chart_path(Path(args.png))
     except FileError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    differences = protocol_differences(runs, labels)
+    if differences:  # stderr: stdout keeps the table
+        print(
+            f"warning: the runs were evaluated differently, so their scores are not one protocol: {'; '.join(differences)}",
+            file=sys.stderr,
+        )
     print(table(runs, labels))
-    print(f"\nchart: {plot(runs, labels, Path(args.png), args.by)}")
+    try:
+        written = plot(runs, labels, png, args.by)
+    except OSError as error:
+        print(
+            f"error: --png {png}: can't write the chart ({error.strerror or error}); choose another path",
+            file=sys.stderr,
+        )
+        return 2
+    print(f"\nchart: {written}")
     return 0
+
+
+def chart_path(path: Path) -> Path:
+    """Where the chart goes: a folder given as --png holds ``compare.png``; a name without a suffix gets
+    ``.png`` (as matplotlib would add it, so that the printed path is the written one). A path that
+    can't be written (under a file, read-only) raises FileError before anything is printed."""
+    if path.is_dir():
+        path = path / "compare.png"
+    elif not path.suffix:
+        path = path.with_suffix(".png")
+    problem = write_problem(path)
+    if problem:
+        raise FileError(f"--png {path}: {problem}; choose another path")
+    return path
 
 
 if __name__ == "__main__":

@@ -87,6 +87,7 @@ class TransformersBackend:
     ) -> Iterator[tuple[list[int], list[list[Sample]]]]:
         """Yields (prompt indices, their samples) batch by batch, longest prompts first."""
         lengths = [len(self.tokenizer(p, add_special_tokens=False)["input_ids"]) for p in prompts]
+        self._warn_beyond_context(lengths, settings.max_new_tokens)
         order = sorted(range(len(prompts)), key=lambda i: -lengths[i])
         start = 0
         while start < len(order):
@@ -102,6 +103,26 @@ class TransformersBackend:
                 continue
             start += len(indices)
             yield indices, samples
+
+    def _warn_beyond_context(self, lengths: list[int], max_new_tokens: int) -> None:
+        """Prompts the model can't read whole, or can't answer within its context, are still scored (a
+        score must count every problem); say how many, so that the number is read as what it is."""
+        context = getattr(getattr(self.model, "config", None), "max_position_embeddings", None)
+        if not isinstance(context, int):
+            return
+        over = [n for n in lengths if n + max_new_tokens > context]
+        if over:
+            logger.warning(
+                "%d of %d prompts do not fit the model's context of %d tokens with %d new tokens (%d longer than "
+                "the context by themselves; the longest has %d tokens): their completions are generated past "
+                "what the model can attend to, and scored as they are",
+                len(over),
+                len(lengths),
+                context,
+                max_new_tokens,
+                sum(n > context for n in over),
+                max(over),
+            )
 
     def _generate(self, prompts: list[str], settings: GenerationSettings) -> list[list[Sample]]:
         torch = self._torch

@@ -65,6 +65,7 @@ def read_lm_eval(path: Path) -> list[dict[str, Any]]:
             raise FileError(f"{path}, line {number}: not JSON ({error.msg})") from None
         if not isinstance(record, dict) or "resps" not in record or "doc" not in record:
             raise FileError(f"{path}, line {number}: not an lm-eval --log_samples record (no doc / resps)")
+        _check_lm_eval_record(record, f"{path}, line {number}")
         doc = record["doc"] if isinstance(record["doc"], dict) else {}
         key = record.get("doc_id")
         row = rows.get(key)
@@ -91,6 +92,27 @@ def read_lm_eval(path: Path) -> list[dict[str, Any]]:
     return list(rows.values())
 
 
+def _check_lm_eval_record(record: dict[str, Any], where: str) -> None:
+    """The fields this reader uses have lm-eval's types; another type is one line naming it."""
+    fix = "is this file as lm-eval --log_samples wrote it?"
+    resps = record["resps"]
+    if not isinstance(resps, list) or not all(
+        isinstance(group, list) and all(isinstance(text, str) for text in group) for group in resps
+    ):
+        raise FileError(
+            f"{where}: 'resps' must be a list of lists of completions (text), got {resps!r:.60}; {fix}"
+        )
+    for field, kind in (("filtered_resps", list), ("metrics", list), ("doc", dict)):
+        if field in record and not isinstance(record[field], kind):
+            raise FileError(
+                f"{where}: {field!r} must be a {'list' if kind is list else 'mapping'}, got {record[field]!r:.60}; {fix}"
+            )
+    for metric in record.get("metrics", []):
+        value = record.get(metric)
+        if not isinstance(metric, str) or isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise FileError(f"{where}: metric {metric!r} must be a number, got {value!r:.60}; {fix}")
+
+
 def read_lighteval(path: Path) -> list[dict[str, Any]]:
     try:
         import pyarrow.parquet as parquet
@@ -100,6 +122,12 @@ def read_lighteval(path: Path) -> list[dict[str, Any]]:
         raise FileError(f"{path}: not a readable parquet file ({type(error).__name__}: {error})") from None
     rows = []
     for index, record in enumerate(records):
+        for field in ("doc", "model_response", "metric", "metrics", "specifics"):
+            if record.get(field) is not None and not isinstance(record[field], dict):
+                raise FileError(
+                    f"{path}, row {index}: {field!r} must be a struct (mapping), got {record[field]!r:.60}; is this "
+                    "file as lighteval --save-details wrote it?"
+                )
         if "model_response" in record and "doc" in record:  # lighteval >= 0.11
             doc, response = record["doc"] or {}, record["model_response"] or {}
             choices, gold_index = doc.get("choices") or [], doc.get("gold_index") or 0
@@ -131,11 +159,16 @@ def read_lighteval(path: Path) -> list[dict[str, Any]]:
 
 
 def read_harness_file(path: Path, harness: str) -> list[dict[str, Any]]:
-    if harness == "lm-eval":
-        return read_lm_eval(path)
-    if harness == "lighteval":
-        return read_lighteval(path)
-    raise FileError(f"unknown harness format {harness!r}; choose one of {', '.join(HARNESS_FORMATS)}")
+    if harness not in HARNESS_FORMATS:
+        raise FileError(f"unknown harness format {harness!r}; choose one of {', '.join(HARNESS_FORMATS)}")
+    if path.is_dir():
+        raise FileError(f"{path} is a folder; give one {harness} file")
+    if not path.exists():
+        raise FileError(f"{path} does not exist")
+    rows = read_lm_eval(path) if harness == "lm-eval" else read_lighteval(path)
+    if not rows:
+        raise FileError(f"{path} holds no rows; is it the {harness} file of a finished run?")
+    return rows
 
 
 def compare(

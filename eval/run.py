@@ -9,8 +9,10 @@ finishes; rerunning the same command skips the problems already done. ``<out>/me
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import json
 import logging
+import math
 import re
 import sys
 import time
@@ -20,7 +22,16 @@ from typing import Any
 from tqdm import tqdm
 
 import data
-from data.files import FileError, read_json, read_jsonl, repair_jsonl, write_atomic, write_json
+from data.files import (
+    FileError,
+    read_json,
+    read_jsonl,
+    repair_jsonl,
+    storage_failure,
+    write_atomic,
+    write_json,
+    write_problem,
+)
 from data.templates import get_template
 from eval.generate import DEFAULT_MAX_NEW_TOKENS, GenerationSettings, TransformersBackend, render_prompt
 from eval.grade import correct_flags, grade, grader_params
@@ -44,13 +55,16 @@ def default_out_dir(model: str) -> Path:
 
 def check_model(model: str) -> None:
     """Fail in seconds, with what to pass, when ``model`` is neither a local checkpoint nor reachable."""
-    from data.hub import model_available, model_problem
+    from data.hub import CHECKPOINT_FIX, model_available, model_problem
 
     problem = model_problem(model)
     if problem:
-        raise EvalError(
-            f"--model {problem}; pass a local checkpoint folder (one with config.json) or a hub id"
+        fix = (
+            ""
+            if problem.endswith(CHECKPOINT_FIX)
+            else "; pass a local checkpoint folder (one with config.json) or a hub id"
         )
+        raise EvalError(f"--model {problem}{fix}")
     if not model_available(model):
         raise EvalError(
             f"model {model!r} is not a local folder, the Hugging Face Hub can't be reached, and it is not in the "
@@ -64,12 +78,18 @@ def load_model_for_eval(model: str, batch_size: int | None = None) -> Transforme
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
+    from data.hub import checkpoint_errors, unreadable_model
+
     gpu = torch.cuda.is_available()
     dtype = torch.bfloat16 if gpu and torch.cuda.is_bf16_supported() else torch.float32
-    loaded = AutoModelForCausalLM.from_pretrained(model, dtype=dtype)
+    try:
+        loaded = AutoModelForCausalLM.from_pretrained(model, dtype=dtype)
+        tokenizer = AutoTokenizer.from_pretrained(model)
+    except checkpoint_errors() as error:  # a damaged or incomplete checkpoint: one line naming it
+        raise EvalError(f"--model {unreadable_model(model, error)}") from None
     if gpu:
         loaded = loaded.to("cuda")
-    return TransformersBackend(loaded, AutoTokenizer.from_pretrained(model), batch_size=batch_size)
+    return TransformersBackend(loaded, tokenizer, batch_size=batch_size)
 
 
 def _read_done(path: Path) -> dict[str, dict[str, Any]]:
@@ -84,27 +104,75 @@ def _read_done(path: Path) -> dict[str, dict[str, Any]]:
     return done
 
 
-def _check_settings(out: Path, settings: dict[str, Any]) -> None:
-    """Refuse to mix results made with other settings; record the settings (after the inputs checked out)."""
+def settings_conflict(out: Path, settings: dict[str, Any]) -> str | None:
+    """How ``out`` was evaluated differently from ``settings`` (``"max_new_tokens: 4 -> 8"``), or None when
+    it holds no evaluation or one made the same way. A damaged settings file raises FileError / EvalError."""
     path = out / "settings.json"
-    if path.exists():
-        previous = read_json(path, f"delete {out} (or pass another --out) to start over")
-        if not isinstance(previous, dict):
-            raise EvalError(
-                f"{path} is not a settings file; delete {out} (or pass another --out) to start over"
-            )
-        # A setting an older version didn't record (absent) is not a change.
-        changed = {
-            k: (previous[k], v)
-            for k, v in settings.items()
-            if k != "benchmarks" and k in previous and previous[k] != v
-        }
-        if changed:
-            raise EvalError(
-                f"{out} holds results made with other settings ({', '.join(f'{k}: {a!r} -> {b!r}' for k, (a, b) in changed.items())}); "
-                "pass another --out, or delete that folder to start over"
-            )
-    write_json(path, settings)
+    if not path.exists():
+        return None
+    fix = f"delete {out} to start over"
+    previous = read_json(path, fix)
+    if not isinstance(previous, dict):
+        raise EvalError(f"{path} is not a settings file; {fix}")
+    # A setting an older version didn't record (absent) is not a change.
+    changed = {
+        k: (previous[k], v)
+        for k, v in settings.items()
+        if k != "benchmarks" and k in previous and previous[k] != v
+    }
+    return ", ".join(f"{k}: {a!r} -> {b!r}" for k, (a, b) in changed.items()) or None
+
+
+def _check_settings(out: Path, settings: dict[str, Any]) -> None:
+    """Refuse to mix results made with other settings (the settings are written once the model loaded)."""
+    changed = settings_conflict(out, settings)
+    if changed:
+        raise EvalError(
+            f"{out} holds results made with other settings ({changed}); pass another --out, or delete that folder "
+            "to start over"
+        )
+
+
+def evaluation_settings(
+    model: str,
+    benchmarks: list[str],
+    template: str = DEFAULT_TEMPLATE,
+    n: int = 1,
+    temperature: float = 0.0,
+    top_p: float = 1.0,
+    max_new_tokens: int = DEFAULT_MAX_NEW_TOKENS,
+    data_files: dict[str, str] | None = None,
+    limit: int | None = None,
+    backend: str = "transformers",
+    seed: int = 0,
+    levels: list[int] | None = None,
+    grader: dict[str, Any] | None = None,
+    split: str = "test",
+) -> dict[str, Any]:
+    """Every setting that changes a score, as ``settings.json`` records it (a folder made with other
+    settings is refused, not mixed)."""
+    try:
+        grader = grader_params(grader)
+    except ValueError as error:
+        raise EvalError(f"--extract: {error}") from None
+    return {
+        "model": model,
+        "template": template,
+        # the template's text too: a template edited in place must not mix with results of its old wording
+        "template_digest": hashlib.sha256(repr(get_template(template)).encode()).hexdigest()[:12],
+        "n": n,
+        "temperature": temperature,
+        "top_p": top_p,
+        "max_new_tokens": max_new_tokens,
+        "limit": limit,
+        "backend": backend,
+        "seed": seed,
+        "data_files": data_files or {},
+        "levels": levels,
+        "grader": grader,
+        "split": split,
+        "benchmarks": benchmarks,
+    }
 
 
 def check_inputs(
@@ -148,7 +216,7 @@ def check_inputs(
             isinstance(max_new_tokens, int) and max_new_tokens >= 1,
             "1 or more",
         ),
-        ("--temperature", temperature, temperature >= 0, "0 (greedy) or more"),
+        ("--temperature", temperature, 0 <= temperature < math.inf, "a finite number, 0 (greedy) or more"),
         ("--top-p", top_p, 0 < top_p <= 1, "above 0 and at most 1"),
         ("--limit", limit, limit is None or limit >= 1, "1 or more"),
     ):
@@ -201,37 +269,57 @@ def evaluate(
     check_inputs(
         benchmarks, template, n, temperature, top_p, max_new_tokens, data_files, limit, levels, split
     )
-    try:
-        grader = grader_params(grader)
-    except ValueError as error:
-        raise EvalError(f"--extract: {error}") from None
+    settings = evaluation_settings(
+        model,
+        benchmarks,
+        template,
+        n,
+        temperature,
+        top_p,
+        max_new_tokens,
+        data_files,
+        limit,
+        backend,
+        seed,
+        levels,
+        grader,
+        split,
+    )
+    grader = settings["grader"]
     chosen = get_template(template)
     out = Path(out) if out else default_out_dir(model)
-    settings = {
-        "model": model,
-        "template": template,
-        # the template's text too: a template edited in place must not mix with results of its old wording
-        "template_digest": hashlib.sha256(repr(chosen).encode()).hexdigest()[:12],
-        "n": n,
-        "temperature": temperature,
-        "top_p": top_p,
-        "max_new_tokens": max_new_tokens,
-        "limit": limit,
-        "backend": backend,
-        "seed": seed,
-        "data_files": data_files,
-        "levels": levels,
-        "grader": grader,
-        "split": split,
-        "benchmarks": benchmarks,
-    }
+    if out.exists() and not out.is_dir():
+        raise EvalError(f"--out {out} is a file; give a folder for the results")
+    problem = write_problem(out)
+    if problem:
+        raise EvalError(f"--out {out}: {problem}; give another --out")
     sets = {
         name: _load_benchmark(name, data_files.get(name), template, limit, levels, split)
         for name in benchmarks
     }
+    for name, dataset in sets.items():
+        if len(dataset) == 0:
+            where = data_files.get(name) or f"the {split} split"
+            raise EvalError(
+                f"--benchmarks {name}: {where} holds no problem with a usable gold answer"
+                f"{' at --levels ' + ','.join(map(str, levels)) if levels else ''} (the warning above counts the "
+                "rows dropped); fix the file's answer field, or pass the benchmark's own file"
+            )
     if generator is None and backend == "transformers":
         check_model(model)
-    _check_settings(out, settings)  # only now: a run that failed on its inputs leaves nothing behind
+    if generator is None and backend == "vllm" and importlib.util.find_spec("vllm") is None:
+        raise EvalError(
+            "--backend vllm needs vLLM, which is not installed here: pip install vllm (on a machine with a GPU), or use --backend transformers"
+        )
+    _check_settings(out, settings)
+    todo = {}
+    for name, dataset in sets.items():
+        done = _read_done(out / name / "samples.jsonl")
+        todo[name] = (done, [row for row in dataset if row["id"] not in done])
+    if generator is None and any(rows for _, rows in todo.values()):
+        generator = _make_backend(backend, model, batch_size)
+    # Only now, with the inputs checked and the model loaded: a run that failed before leaves nothing behind
+    write_json(out / "settings.json", settings)
 
     generation = GenerationSettings(
         n=n, temperature=temperature, top_p=top_p, max_new_tokens=max_new_tokens, seed=seed, stop=chosen.stop
@@ -241,13 +329,10 @@ def evaluate(
         folder = out / name
         folder.mkdir(parents=True, exist_ok=True)
         samples_path = folder / "samples.jsonl"
-        done = _read_done(samples_path)
-        todo = [row for row in dataset if row["id"] not in done]
-        if todo:
-            if generator is None:
-                generator = _make_backend(backend, model, batch_size)
+        done, rows = todo[name]
+        if rows:
             _run_benchmark(
-                name, todo, generator, generation, chosen, grader, samples_path, done, len(dataset)
+                name, rows, generator, generation, chosen, grader, samples_path, done, len(dataset)
             )
         records = [done[row["id"]] for row in dataset if row["id"] in done]
         write_pass_rates(folder / "pass_rates.jsonl", records)
@@ -505,6 +590,15 @@ def main(argv: list[str] | None = None) -> int:
         if "Hub" in message:
             message += " Pass local copies: --data-files gsm8k=path/to/test.jsonl --model path/to/model, or run `make demo`."
         print(f"error: {message}", file=sys.stderr)
+        return 2
+    except Exception as error:
+        failure = storage_failure(error)  # a full disk is no bug: one line, and the rerun continues
+        if failure is None:
+            raise
+        print(
+            f"\nerror: {failure}; free space, then rerun the same command: it skips the problems already done",
+            file=sys.stderr,
+        )
         return 2
     out = Path(args.out) if args.out else default_out_dir(args.model)
     print((out / "results.md").read_text())

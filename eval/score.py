@@ -78,6 +78,12 @@ def score_rows(
             )
         if not all(isinstance(c, str) for c in completions):
             raise ValueError(f"row {number}: completions must be text, got {completions[:1]!r}")
+        harness = row.get("harness", {"scores": {}})
+        if not isinstance(harness, dict) or not isinstance(harness.get("scores"), dict):
+            raise ValueError(
+                f"row {number}: 'harness' is this tool's field for another harness's scores (a mapping with "
+                f"'scores'), got {harness!r:.60}; rename that field"
+            )
         graded = grade(completions, [gold] * len(completions), grader)  # a null / true / NaN gold is None
         record = {
             "answers": graded.answers,
@@ -91,6 +97,12 @@ def score_rows(
         strict.append(record["correct"])
         lenient.append(record["correct_lenient"])
         answers.append(graded.answers)
+    if not any(flags is not None for flags in strict):
+        golds = sorted({repr(gold) for gold in (row.get("answer") for row in rows)})[:3]
+        raise ValueError(
+            f"none of its {len(rows)} rows has a gold answer the grader can read (golds such as {', '.join(golds)}); "
+            "give each row its gold final answer as 'answer' (e.g. \"72\"), or ids of a named benchmark"
+        )
     metrics = compute_metrics(records)
     if rows and all("harness" in row for row in rows):
         metrics["harness"] = compare(rows, strict, lenient, answers)

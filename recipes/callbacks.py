@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from transformers import TrainerCallback
+
+from recipes.config import RecipeError
 
 logger = logging.getLogger(__name__)
 
@@ -206,6 +209,16 @@ class CompletionRecorder:
         def reward(prompts=None, completions=None, **kwargs):
             kwargs.setdefault("truncated", self.truncated(kwargs.get("completion_ids"), completions))
             scores = func(prompts=prompts, completions=completions, **kwargs)
+            for index, score in enumerate(scores):
+                # TRL treats None as "leave out" (NaN); an infinity would make every advantage NaN, so that
+                # the run trains nothing and still finishes: stop it, naming the reward
+                if isinstance(score, (int, float)) and not math.isfinite(score):
+                    raise RecipeError(
+                        f"reward {func.__name__} returned {score} for completion {index} of step "
+                        f"{getattr(kwargs.get('trainer_state'), 'global_step', -1) + 1}; a reward must return "
+                        "finite numbers (or None to leave a completion out): fix the reward, then rerun the "
+                        "same command to resume from the last checkpoint"
+                    )
             self.scores[func.__name__] = scores
             if is_last and self.per_step > 0 and self.path is not None:
                 try:

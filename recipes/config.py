@@ -550,8 +550,9 @@ def _convert(tp: Any, value: Any, where: str, problems: list[str]) -> Any:
         return _bad(tp, value, where, problems)
     if tp is float:
         if isinstance(value, (int, float)) and not isinstance(value, bool):
-            if isinstance(value, float) and math.isnan(value):
-                return _bad(tp, value, where, problems)
+            if not math.isfinite(value):  # .inf / .nan: no setting here means "unlimited" by infinity
+                problems.append(f"{where} must be a finite number, got {value!r}")
+                raise _Invalid
             return float(value)
         return _bad(tp, value, where, problems)
     if tp is str:
@@ -642,6 +643,12 @@ def parse_recipe(raw: dict[str, Any], num_processes: int = 1) -> Recipe:
             )
         if recipe.eval is not None:
             problems += _check_eval(recipe.eval)
+        if recipe.dynamic_sampling is not None and num_processes > 1:
+            problems.append(
+                f"dynamic_sampling runs on one process, and this run has {num_processes} (a group's completions "
+                "are spread over ranks, so whole groups can't be selected); remove the dynamic_sampling section "
+                "or launch a single process"
+            )
     if problems:
         raise RecipeError("\n".join(dict.fromkeys(problems)))
     return recipe
@@ -715,6 +722,12 @@ def _check_data(section: DataSection) -> list[str]:
             )
         for i, source in enumerate(section.sources):
             problems += _check_source(source, f"data.sources[{i}]")
+            if source in section.sources[:i]:
+                first = section.sources.index(source)
+                problems.append(
+                    f"data.sources[{i}] is the same source as data.sources[{first}] (the run would keep its rows "
+                    "once); remove one, or give it another split, levels or limit"
+                )
     elif section.name is None:
         problems.append(
             "data.name is required (e.g. gsm8k, math, arithmetic, or a local file), or list data.sources"
@@ -723,10 +736,10 @@ def _check_data(section: DataSection) -> list[str]:
         problems += _check_source(section.source_list()[0], "data")
     if section.pass_rate is not None:
         rates = section.pass_rate
-        if not Path(rates.file).exists():
-            problems.append(
-                f"data.pass_rate.file: {rates.file!r} does not exist; make it with python -m eval --split train --n 8"
-            )
+        try:
+            data.read_pass_rates(rates.file)
+        except data.DataError as error:
+            problems.append(str(error))
         if rates.min > rates.max:
             problems.append(f"data.pass_rate: min ({rates.min}) is above max ({rates.max})")
     if section.template is None:
@@ -778,6 +791,7 @@ def _check_rewards(entries: list[RewardEntry]) -> list[str]:
                 problems.append(f"rewards[{i}]: {error}")
                 continue
             problems += _check_signature(function, entry.params, where)
+            problems += _check_param_types(function, entry.params, i)
             continue
         if entry.name not in rewards.REGISTRY:
             problems.append(
@@ -790,6 +804,24 @@ def _check_rewards(entries: list[RewardEntry]) -> list[str]:
                 problems.append(
                     f"{where}: unknown parameter {key!r}{_closest(key, allowed)} (valid: {', '.join(allowed)})"
                 )
+        problems += _check_param_types(rewards.REGISTRY[entry.name], entry.params, i)
+    return problems
+
+
+def _check_param_types(function: typing.Callable, params: dict[str, Any], index: int) -> list[str]:
+    """Each parameter against the function's annotation (``zero_if_truncated: "no"`` is text, not false);
+    converted in place where the schema converts (a whole number for a float)."""
+    try:
+        hints = typing.get_type_hints(function)
+    except Exception:  # noqa: BLE001 - annotations that don't resolve: the dry run's call checks the values
+        return []
+    problems: list[str] = []
+    for key, value in params.items():
+        if key in hints:
+            try:
+                params[key] = _convert(hints[key], value, f"rewards[{index}].params.{key}", problems)
+            except _Invalid:
+                continue
     return problems
 
 

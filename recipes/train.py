@@ -3,15 +3,18 @@
 The GRPO loop is TRL's ``GRPOTrainer``; this file turns a recipe into a correct, reproducible run: check
 everything before a model loads (``--dry-run`` stops there and prints the resolved run), pick the
 precision from the hardware, record what is needed to rerun the experiment, resume from the last complete
-checkpoint when rerun, and stop cleanly when told.
+checkpoint when rerun (a run that finished training is evaluated, not trained again), and stop cleanly
+when told.
 
-Exit codes: 0 finished; 2 a bad input (one line says which and how to fix it); 130 / 143 stopped by
-Ctrl-C / SIGTERM (after saving a checkpoint when the current step finished within ``--grace`` seconds).
+Exit codes: 0 finished; 2 a bad input, a reward that returned infinity, or a full disk (one line says which
+and how to fix it); 130 / 143 stopped by Ctrl-C / SIGTERM (after saving a checkpoint when the current step
+finished within ``--grace`` seconds; during the final evaluation, at once: the rerun finishes it).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import importlib.metadata
 import inspect
 import json
@@ -28,7 +31,15 @@ import yaml
 
 import data
 import rewards
-from data.files import FileError, read_jsonl, repair_jsonl, write_atomic, write_json
+from data.files import (
+    FileError,
+    read_jsonl,
+    repair_jsonl,
+    storage_failure,
+    write_atomic,
+    write_json,
+    write_problem,
+)
 from recipes.callbacks import TRUNCATION_RULE
 from recipes.config import (
     Recipe,
@@ -40,6 +51,8 @@ from recipes.config import (
     resolve_reward_function,
 )
 from recipes.precision import Precision, precision_policy, rounding_warning
+from recipes.reward_check import PROMPTS, check_rewards
+from rewards.extract import EXTRACTION_MODES
 
 logger = logging.getLogger("recipes.train")
 
@@ -47,13 +60,17 @@ PACKAGES = ("torch", "trl", "transformers", "datasets", "accelerate", "peft", "m
 DEFAULT_GRACE_S = 600.0
 
 
-class Interrupted(BaseException):
-    """A stop signal arrived before training started; the run exits at once with 128 + signal. (A
-    BaseException, like KeyboardInterrupt, so that no library's ``except Exception`` swallows it.)"""
+BEFORE_TRAINING = "before training started; nothing was written"
 
-    def __init__(self, signum: int):
+
+class Interrupted(BaseException):
+    """A stop signal arrived outside training steps; the run exits at once with 128 + signal. ``stage``
+    says what that left behind (before training: nothing). (A BaseException, like KeyboardInterrupt, so
+    that no library's ``except Exception`` swallows it.)"""
+
+    def __init__(self, signum: int, stage: str = BEFORE_TRAINING):
         super().__init__(signal.Signals(signum).name)
-        self.signum = signum
+        self.signum, self.stage = signum, stage
 
 
 # --- resolving a recipe (loads nothing heavy; shared by --dry-run and the run) -------------------------
@@ -174,10 +191,10 @@ def bound_reward_params(recipe: Recipe) -> list[dict[str, Any]]:
 
 
 def reward_functions(recipe: Recipe) -> list:
-    """The recipe's rewards with parameters bound, each tried once on a sample completion, so that a
-    parameter of the wrong type fails now, not after the model loaded."""
+    """The recipe's rewards with their parameters bound (``recipes.reward_check`` calls them on a batch
+    like the run's before the model loads)."""
     functions = []
-    for i, (entry, params) in enumerate(zip(recipe.rewards, bound_reward_params(recipe), strict=True)):
+    for entry, params in zip(recipe.rewards, bound_reward_params(recipe), strict=True):
         if ":" in entry.name:
             function = resolve_reward_function(entry.name)
             if params:
@@ -188,39 +205,44 @@ def reward_functions(recipe: Recipe) -> list:
                 function = bound
         else:
             function = rewards.get(entry.name, **params)
-        try:
-            scores = function(
-                prompts=["What is 1 + 1?"] * 2,
-                completions=["1 + 1 = 2\nThe answer is 2.", "The answer is 3."],
-                completion_ids=[[1, 2, 3], [4, 5]],
-                answer=["2", "2"],
-                trainer_state=None,
-            )
-            if not isinstance(scores, list) or len(scores) != 2:
-                raise TypeError(f"it must return a list with one score per completion, returned {scores!r}")
-        except Exception as error:  # noqa: BLE001 - any failure here is a recipe problem
-            raise RecipeError(
-                f"rewards[{i}] ({entry.name}) fails on a sample completion with params {params}: "
-                f"{type(error).__name__}: {error}"
-            ) from None
         functions.append(function)
     return functions
 
 
-# report_to names that are also the package each needs (`make setup-tracking` installs wandb and trackio)
-TRACKERS = ("wandb", "trackio", "tensorboard", "mlflow", "comet_ml")
+# report_to names whose package is named otherwise (`make setup-tracking` installs wandb and trackio)
+TRACKER_PACKAGES = {"azure_ml": "azureml-core", "flyte": "flytekit flytekitplugins-deck-standard"}
 
 
 def check_integrations(config: Any) -> None:
-    """Trackers and the Hub push fail at start, with the fix, not after the model loaded."""
-    import importlib.util
+    """Trackers and the Hub push fail at start, with the fix, not after the model loaded: each report_to
+    name must be one transformers knows (its spelling exactly) and usable here."""
+    from transformers.integrations import integration_utils as integrations
 
     from data.hub import hub_reachable, offline_mode
 
+    known = integrations.INTEGRATION_TO_CALLBACK
+    usable = set(integrations.get_available_reporting_integrations())
+    if integrations.is_azureml_available():  # listed only without mlflow, usable either way
+        usable.add("azure_ml")
+    if integrations.is_flyte_deck_standard_available():  # never listed as available
+        usable.add("flyte")
     for name in config.report_to or []:
-        if name in TRACKERS and importlib.util.find_spec(name) is None:
+        if name not in known:
+            matches = difflib.get_close_matches(name.lower(), list(known), n=2, cutoff=0.5)
+            hint = f"; did you mean {', '.join(matches)}?" if matches else ""
             raise RecipeError(
-                f"trainer.report_to {name!r} needs the {name} package: make setup-tracking (or pip install {name})"
+                f"trainer.report_to {name!r} is not a tracker transformers knows{hint} (known: {', '.join(known)}; "
+                "[] for none)"
+            )
+        if name not in usable:
+            why = (
+                "needs KUBEFLOW_TRAINER_SERVER_URL set"
+                if name == "kubeflow"
+                else "is not installed or not configured"
+            )
+            raise RecipeError(
+                f"trainer.report_to {name!r} {why}: make setup-tracking (wandb, trackio) or pip install "
+                f"{TRACKER_PACKAGES.get(name, name)}; or remove it from trainer.report_to"
             )
     if config.push_to_hub and (offline_mode() or not hub_reachable()):
         raise RecipeError(
@@ -229,19 +251,154 @@ def check_integrations(config: Any) -> None:
         )
 
 
+def run_warnings(recipe: Recipe, config: Any) -> list[str]:
+    """What would make the run do less than it seems to, without being an error: the dry run prints these,
+    the run logs them."""
+    from rewards.format import ANSWER_FORMATS, example_completion, format_reads, has_format
+
+    warnings = []
+    every = recipe.eval.every_steps if recipe.eval is not None else None
+    if every and config.max_steps > 0 and every > config.max_steps:
+        warnings.append(
+            f"eval.every_steps={every} is more than trainer.max_steps={config.max_steps}: no evaluation runs "
+            "during training (only the final one); lower eval.every_steps"
+        )
+    template = data.get_template(recipe.data.template)
+    follows_template = example_completion(template.answer_format, "17", template.think_prefilled)
+    asks = f"template {template.name} asks for the {template.answer_format} format"
+    for i, (entry, params) in enumerate(zip(recipe.rewards, bound_reward_params(recipe), strict=True)):
+        where = f"rewards[{i}] ({entry.name})"
+        # (a value no reward accepts is check_rewards' error, not a warning)
+        if (
+            entry.name == "accuracy"
+            and params["extract"] in EXTRACTION_MODES
+            and not format_reads(params["extract"], template.answer_format, template.think_prefilled)
+        ):
+            readers = [
+                m
+                for m in EXTRACTION_MODES
+                if format_reads(m, template.answer_format, template.think_prefilled)
+            ]
+            warnings.append(
+                f"{where} reads answers with extract={params['extract']}, but {asks}: a completion that follows "
+                f"the template earns no accuracy; use extract {' or '.join(readers)}"
+            )
+        gates = {"format": "answer_format", "accuracy": "require_format"}
+        required = params.get(gates.get(entry.name, ""))
+        prefilled = params.get("think_prefilled", False)
+        if required in ANSWER_FORMATS and not has_format(follows_template, required, prefilled):
+            warnings.append(
+                f"{where} requires the {required} format (think_prefilled={prefilled}), "
+                f"but {asks} (think_prefilled={template.think_prefilled}): a completion that follows the template "
+                f"scores 0; set {gates[entry.name]}: {template.answer_format} or drop it to use the template's"
+            )
+        if ":" in entry.name:
+            warnings += _swallowed_params(resolve_reward_function(entry.name), entry.params, where)
+    if recipe.eval is not None:
+        eval_template = data.get_template(recipe.eval.template or recipe.data.template)
+        extract = evaluation_grader(recipe)["extract"]
+        if not format_reads(extract, eval_template.answer_format, eval_template.think_prefilled):
+            warnings.append(
+                f"evaluation reads answers with extract={extract}, but template {eval_template.name} asks for the "
+                f"{eval_template.answer_format} format: every problem would score 0; set eval.extract (or eval.template)"
+            )
+    rounding = rounding_warning(run_precision(recipe), config.learning_rate)
+    return warnings + ([rounding] if rounding else [])
+
+
+def _swallowed_params(function: Any, params: dict[str, Any], where: str) -> list[str]:
+    """A user's reward with **kwargs accepts any parameter name, a misspelt one too, and ignores it."""
+    try:
+        named = [
+            name
+            for name, parameter in inspect.signature(function).parameters.items()
+            if parameter.kind not in (inspect.Parameter.VAR_KEYWORD, inspect.Parameter.VAR_POSITIONAL)
+        ]
+    except (TypeError, ValueError):
+        return []
+    warnings = []
+    for key in params:
+        if key not in named:
+            matches = difflib.get_close_matches(key, named, n=2, cutoff=0.5)
+            hint = f"; did you mean {', '.join(matches)}?" if matches else ""
+            warnings.append(
+                f"{where}.params.{key}: the function names no parameter {key!r}, so it lands in **kwargs and may be "
+                f"ignored{hint} (its parameters: {', '.join(named)})"
+            )
+    return warnings
+
+
+def check_output_dir(output_dir: Path) -> None:
+    """The run can make and write its output folder (not a file, not under a file, not read-only): it
+    fails here, and not when its first checkpoint is written."""
+    if output_dir.exists() and not output_dir.is_dir():
+        raise RecipeError(
+            f"output_dir {output_dir} is a file; set output_dir to a folder (e.g. {output_dir}_run)"
+        )
+    problem = write_problem(output_dir)
+    if problem:
+        raise RecipeError(
+            f"output_dir {output_dir}: {problem}; set output_dir to a writable folder, or make that one writable"
+        )
+
+
 def resolve(recipe_path: str, overrides: list[str]) -> tuple[Recipe, Any, dict[str, str]]:
-    """Check the recipe and build its GRPOConfig and rewards (cheap: no model is loaded)."""
+    """Check the recipe, build its GRPOConfig, and check the trackers, the output folder and the evaluation's
+    data and folders (cheap: no model is loaded). The rewards are called once the training rows are known
+    (``check_rewards``, in the dry run and in the run)."""
     recipe = parse_recipe(load_recipe(recipe_path, overrides), num_processes=num_processes())
     config, injected = build_grpo_config(recipe, recipe_path)
-    reward_functions(recipe)
     check_integrations(config)
+    check_output_dir(Path(config.output_dir))
     prompts_per_step = config.generation_batch_size // config.num_generations
     if prompts_per_step < 1:
         raise RecipeError(
             f"a generation batch of {config.generation_batch_size} completions holds no whole group of "
             f"{config.num_generations}; raise per_device_train_batch_size or lower num_generations"
         )
+    if recipe.eval is not None:
+        check_evaluation_data(recipe)
+        check_evaluation_folders(recipe, Path(config.output_dir))
     return recipe, config, injected
+
+
+def check_evaluation_data(recipe: Recipe) -> None:
+    """Local evaluation benchmarks hold problems to score: found now, not after training."""
+    section = recipe.eval
+    for name in section.benchmarks:
+        files = section.data_files.get(name)
+        if files is None and name != "arithmetic":
+            continue  # from the Hub, loaded when the evaluation runs
+        if len(data.load(name, split="test", data_files=files, limit=1, levels=section.levels)) == 0:
+            raise RecipeError(
+                f"eval.data_files.{name}: {files} holds no problem with a usable gold answer"
+                f"{' at eval.levels ' + str(section.levels) if section.levels else ''} (the warning above counts "
+                "the rows dropped); fix the file's answer field"
+            )
+
+
+def check_evaluation_folders(recipe: Recipe, output_dir: Path) -> None:
+    """A rerun into ``output_dir`` evaluates as this recipe says: an evaluation folder made with other
+    settings (another eval.max_new_tokens, template, ...) is refused now, not after training."""
+    from eval.run import EvalError, evaluation_settings, settings_conflict
+
+    folders = [(output_dir / "eval", str(output_dir / "final"), recipe.eval.limit)]
+    during = output_dir / "eval_during_training"
+    for folder in sorted(during.glob("step-*")) if during.is_dir() else []:
+        step = folder.name.removeprefix("step-")
+        if step.isdigit():
+            folders.append((folder, f"step {int(step)}", recipe.eval.during_training_limit))
+    for folder, model, limit in folders:
+        try:
+            changed = settings_conflict(folder, evaluation_settings(model, **eval_settings(recipe, limit)))
+        except (EvalError, FileError) as error:
+            raise RecipeError(str(error)) from None
+        if changed:
+            top = folder if folder.parent == output_dir else during
+            raise RecipeError(
+                f"{folder} holds an evaluation made with other settings ({changed}); delete {top} to evaluate "
+                f"with this recipe's eval section (the trained model stays), or set output_dir to a new folder"
+            )
 
 
 # --- data -------------------------------------------------------------------------------------------------
@@ -254,10 +411,13 @@ def _load_arguments(source: Any, seed: int) -> dict[str, Any]:
     return args
 
 
-def load_training_data(recipe: Recipe):
-    """The training set: every source, the template, decontaminated against the eval benchmarks."""
+def load_training_data(recipe: Recipe, report: dict[str, Any] | None = None):
+    """The training set: every source, the template, decontaminated against the eval benchmarks, filtered
+    by pass rate. ``report``, when given, receives what decontamination and the filter removed."""
+    report = {} if report is None else report
     sources = [_load_arguments(source, recipe.seed) for source in recipe.data.source_list()]
     dataset = data.load_mixture(sources, template=recipe.data.template)
+    report["rows"] = len(dataset)
     if recipe.data.decontaminate and recipe.eval is not None:
         held_out = {}
         for name in recipe.eval.benchmarks:
@@ -267,19 +427,23 @@ def load_training_data(recipe: Recipe):
                 logger.warning(
                     "could not check training data against %s (%s); not decontaminated", name, error
                 )
-        dataset, report = data.overlap(dataset, held_out)
-        logger.info("decontamination against %s: %s training problems removed", ", ".join(held_out), report)
+        dataset, removed = data.overlap(dataset, held_out)
+        report["decontamination"] = removed
+        logger.info("decontamination against %s: %s training problems removed", ", ".join(held_out), removed)
     if recipe.data.pass_rate is not None:
         rates = recipe.data.pass_rate
-        records = read_jsonl(rates.file, "remake it with python -m eval --split train --n 8")
-        try:
-            pass_rates = {str(r["id"]): float(r["pass_rate"]) for r in records}
-        except (KeyError, TypeError, ValueError):
-            raise RecipeError(
-                f"data.pass_rate.file {rates.file}: each line needs an id and a pass_rate (as python -m eval writes)"
-            ) from None
+        pass_rates = data.read_pass_rates(rates.file)
+        before = len(dataset)
         dataset, counts = data.filter_by_pass_rate(dataset, pass_rates, rates.min, rates.max, rates.missing)
+        report["pass_rate_filter"] = {**counts, "of": before}
         logger.info("pass-rate filter [%s, %s] (%s): %s", rates.min, rates.max, rates.file, counts)
+        if before and counts["unmeasured"] == before:
+            example = next(iter(pass_rates))
+            raise RecipeError(
+                f"data.pass_rate.file {rates.file}: none of its {len(pass_rates)} problem ids is one of the "
+                f"{before} training problems (its ids look like {example!r}); measure this training data's pass "
+                "rates: python -m eval --benchmarks ... --split train --n 8"
+            )
     return dataset
 
 
@@ -322,15 +486,25 @@ def drop_long_prompts(dataset, tokenizer: Any, recipe: Recipe):
     return dataset.select([i for i in range(len(dataset)) if i not in dropped])
 
 
-def require_enough_rows(dataset, config: Any, where: str) -> None:
-    """A run that can't make one step fails here, naming the count, instead of 'finishing' untrained."""
+def require_enough_rows(dataset, config: Any, where: str, report: dict[str, Any] | None = None) -> None:
+    """A run that can't make one step fails here, naming the count, instead of 'finishing' untrained; when
+    the pass-rate filter removed the rows, the message blames the filter (``report``: load_training_data's)."""
     needed = config.generation_batch_size // config.num_generations
-    if len(dataset) < needed:
+    if len(dataset) >= needed:
+        return
+    counts = (report or {}).get("pass_rate_filter")
+    if counts and counts["kept"] < needed:
         raise RecipeError(
-            f"{where}: {len(dataset)} usable training problems, but one step samples {needed} distinct prompts "
-            f"({config.generation_batch_size} completions / num_generations {config.num_generations}); add data "
-            "or lower per_device_train_batch_size"
+            f"{where}: the pass-rate filter kept {counts['kept']} of {counts['of']} training problems "
+            f"({counts['too_hard']} below data.pass_rate.min, {counts['too_easy']} above data.pass_rate.max, "
+            f"{counts['unmeasured']} without a rate), but one step samples {needed} distinct prompts; widen "
+            "data.pass_rate.min / max, set data.pass_rate.missing=keep, or check the pass-rate file"
         )
+    raise RecipeError(
+        f"{where}: {len(dataset)} usable training problems, but one step samples {needed} distinct prompts "
+        f"({config.generation_batch_size} completions / num_generations {config.num_generations}); add data "
+        "or lower per_device_train_batch_size"
+    )
 
 
 # --- models ----------------------------------------------------------------------------------------------
@@ -371,7 +545,12 @@ def load_model(recipe: Recipe, output_dir: Path):
     kwargs: dict[str, Any] = {"dtype": dtype}
     if section.attn_implementation:
         kwargs["attn_implementation"] = section.attn_implementation
-    model = AutoModelForCausalLM.from_pretrained(name, **kwargs)
+    from data.hub import checkpoint_errors, unreadable_model
+
+    try:
+        model = AutoModelForCausalLM.from_pretrained(name, **kwargs)
+    except checkpoint_errors() as error:  # a damaged or incomplete checkpoint: one line naming it
+        raise RecipeError(f"model.name_or_path {unreadable_model(name, error)}") from None
     tokenizer = load_tokenizer(name)
     if section.freeze_embeddings:
         model.get_input_embeddings().requires_grad_(False)
@@ -523,12 +702,14 @@ def dump_yaml(value: Any) -> str:
 class StopSignals:
     """Ctrl-C / SIGTERM. Before training: stop at once. During training: the current step finishes and a
     checkpoint is written, then the run exits with 128 + signal; a step that doesn't finish within
-    ``grace_s``, or a second signal, exits at once (the previous checkpoint stands)."""
+    ``grace_s``, or a second signal, exits at once (the previous checkpoint stands). After training (the
+    final evaluation): stop at once; ``stage`` says so, and that a rerun only finishes the evaluation."""
 
     def __init__(self, grace_s: float = DEFAULT_GRACE_S):
         self.grace_s = grace_s
         self.received: int | None = None
         self.training = False
+        self.stage = BEFORE_TRAINING  # what a stop outside training steps leaves behind
         self._previous: dict[int, Any] = {}
 
     def install(self) -> None:
@@ -551,7 +732,7 @@ class StopSignals:
             return
         self.received = signum
         if not self.training:
-            raise Interrupted(signum)
+            raise Interrupted(signum, self.stage)
         logger.warning(
             "received %s: saving a checkpoint after this step, then stopping (a second signal exits at once)",
             name,
@@ -597,18 +778,39 @@ def train(
     argv: list[str] | None = None,
     signals: StopSignals | None = None,
 ) -> dict[str, Any]:
-    """Run the recipe; returns a summary (output dir, steps, final metrics, guard verdict)."""
+    """Run the recipe; returns a summary (output dir, steps, final metrics, guard verdict). A run that
+    finished training in ``output_dir`` before (the same recipe, its eval section aside) is not trained
+    again: its final model is evaluated and described."""
     recipe, config, _ = resolve(recipe_path, list(overrides))
     output_dir = Path(config.output_dir)
+    for warning in run_warnings(recipe, config):
+        logger.warning("%s", warning)
+    signals = signals or StopSignals()
+    finished = finished_summary(recipe, output_dir)
+    if finished is not None:
+        logger.info(
+            "%s finished training before (step %s): evaluating and describing %s only (delete it to train again)",
+            output_dir,
+            finished.get("global_step"),
+            finished["final_model"],
+        )
+        return finish(recipe, recipe_path, config, finished, argv, signals) if is_main_process() else finished
     require_model_available(recipe.model.name_or_path)  # before minutes of data loading
     tokenizer = load_tokenizer(recipe.model.name_or_path)
     logger.info("preparing data: %s", ", ".join(source.name for source in recipe.data.source_list()))
-    train_set = drop_long_prompts(load_training_data(recipe), tokenizer, recipe)
-    require_enough_rows(train_set, config, recipe_path)
+    report: dict[str, Any] = {}
+    train_set = load_training_data(recipe, report)
+    functions = reward_functions(recipe)
+    check_rewards(recipe, config, functions, train_set.select(range(min(len(train_set), PROMPTS))).to_list())
+    train_set = drop_long_prompts(train_set, tokenizer, recipe)
+    require_enough_rows(train_set, config, recipe_path, report)
 
     output_dir.mkdir(parents=True, exist_ok=True)
     resume_from = last_complete_checkpoint(output_dir)
     main_process = is_main_process()
+    signals.stage = (
+        f"before training started; rerun the same command to {'resume' if resume_from else 'start'} it"
+    )
     if main_process:
         saved = output_dir / "recipe.yaml"
         resolved = recipe_as_dict(recipe)
@@ -641,7 +843,6 @@ def train(
     )
     if not config.use_vllm and (config.generation_kwargs or {}).get("stop_strings"):
         generate_with_stop_strings(model, tokenizer)
-    signals = signals or StopSignals()
     callbacks = [signals.callback()]
     guard = None
     if recipe.guard is not None:
@@ -673,7 +874,7 @@ def train(
     trainer = trainer_class(
         **extra,
         model=model,
-        reward_funcs=recorder.wrap(reward_functions(recipe)),
+        reward_funcs=recorder.wrap(functions),
         args=config,
         train_dataset=train_set,
         processing_class=tokenizer,
@@ -693,8 +894,12 @@ def train(
     signals.training = True
     try:
         trainer.train(resume_from_checkpoint=str(resume_from) if resume_from else None)
+    except BaseException:
+        print(file=sys.stderr)  # the progress bar's line is left open: the error starts on its own line
+        raise
     finally:
         signals.training = False
+        signals.stage = "after training, while saving the final model; rerun the same command to resume from the last checkpoint"
     interrupted = signals.received is not None
     trained = trainer.state.global_step > 0
     if not interrupted and trained:
@@ -717,31 +922,83 @@ def train(
         "curves": str(curves) if curves else None,
         "last_log": next((e for e in reversed(trainer.state.log_history) if "reward" in e), {}),
     }
-    rank = int(os.environ.get("RANK", "0"))
-    summary_path = output_dir / ("summary.json" if num_processes() == 1 else f"summary-rank{rank}.json")
-    write_json(summary_path, summary)
+    write_json(summary_file(output_dir), summary)
     if not trained and not interrupted:
         raise RecipeError(
             f"the run made no training step (global_step 0); nothing was saved as {output_dir / 'final'}"
         )
     if summary["final_model"] and main_process:
-        summary["eval"] = evaluate_final(recipe, output_dir / "final") if recipe.eval is not None else None
-        from recipes.model_card import model_card, push
+        return finish(recipe, recipe_path, config, summary, argv, signals)
+    return summary
 
-        card = model_card(
-            recipe,
-            recipe_path,
-            summary,
-            run_info(recipe, argv or sys.argv),
-            summary["eval"],
-            bound_reward_params(recipe),
-        )
-        write_atomic(output_dir / "final" / "README.md", card)
-        if config.push_to_hub:
-            repo_id = config.hub_model_id or config.run_name
-            summary["pushed_to"] = push(output_dir / "final", repo_id, config.hub_private_repo)
-            logger.info("pushed %s to %s", output_dir / "final", summary["pushed_to"])
-        write_json(summary_path, summary)
+
+def summary_file(output_dir: Path) -> Path:
+    """This process's summary: ``summary.json``, or one per rank in a multi-process run."""
+    rank = int(os.environ.get("RANK", "0"))
+    return output_dir / ("summary.json" if num_processes() == 1 else f"summary-rank{rank}.json")
+
+
+def finished_summary(recipe: Recipe, output_dir: Path) -> dict[str, Any] | None:
+    """The summary of a run of this recipe that finished training in ``output_dir`` (its final model saved,
+    not interrupted), or None. The eval section may differ: a rerun with another evaluation protocol
+    evaluates the same model, while any other change trains (resuming from the last checkpoint)."""
+    path, saved = summary_file(output_dir), output_dir / "recipe.yaml"
+    if not path.exists() or not saved.exists() or not (output_dir / "final" / "config.json").exists():
+        return None
+    try:
+        summary = json.loads(path.read_text())
+        previous = yaml.safe_load(saved.read_text())
+    except (OSError, ValueError, yaml.YAMLError):
+        return None
+    if not isinstance(summary, dict) or not isinstance(previous, dict):
+        return None
+    if not summary.get("final_model") or summary.get("interrupted"):
+        return None
+    resolved = recipe_as_dict(recipe)
+    same = {k: v for k, v in previous.items() if k != "eval"} == {
+        k: v for k, v in resolved.items() if k != "eval"
+    }
+    return summary if same else None
+
+
+def finish(
+    recipe: Recipe,
+    recipe_path: str,
+    config: Any,
+    summary: dict[str, Any],
+    argv: list[str] | None,
+    signals: StopSignals,
+) -> dict[str, Any]:
+    """After training, on the main process: the final evaluation, the model card and the Hub push. A stop
+    signal here ends the run at once; training is done and is not redone by the rerun that finishes this."""
+    output_dir = Path(config.output_dir)
+    final = output_dir / "final"
+    signals.stage = (
+        f"after training finished (the model is saved in {final}), during its final evaluation; rerun the same "
+        "command to finish the evaluation (training is not repeated)"
+    )
+    write_atomic(
+        output_dir / "recipe.yaml", dump_yaml(recipe_as_dict(recipe))
+    )  # with the eval section run now
+    if recipe.eval is not None:
+        logger.info("final evaluation of %s on %s", final, ", ".join(recipe.eval.benchmarks))
+    summary["eval"] = evaluate_final(recipe, final) if recipe.eval is not None else None
+    from recipes.model_card import model_card, push
+
+    card = model_card(
+        recipe,
+        recipe_path,
+        summary,
+        run_info(recipe, argv or sys.argv),
+        summary["eval"],
+        bound_reward_params(recipe),
+    )
+    write_atomic(final / "README.md", card)
+    if config.push_to_hub:
+        repo_id = config.hub_model_id or config.run_name
+        summary["pushed_to"] = push(final, repo_id, config.hub_private_repo)
+        logger.info("pushed %s to %s", final, summary["pushed_to"])
+    write_json(summary_file(output_dir), summary)
     return summary
 
 
@@ -796,13 +1053,17 @@ def evaluation_grader(recipe: Recipe) -> dict[str, Any]:
 # --- the dry run -------------------------------------------------------------------------------------------
 
 
+def is_local(source: Any) -> bool:
+    """A source the dry run can load: generated, or from local files (not the Hub)."""
+    return source.name == "arithmetic" or source.data_files is not None or Path(source.name).exists()
+
+
 def describe_data(recipe: Recipe) -> dict[str, Any]:
     """What the data section resolves to; local sources are loaded (no model needed) and counted."""
     described: dict[str, Any] = {"sources": []}
     for source in recipe.data.source_list():
-        local = source.name == "arithmetic" or source.data_files is not None or Path(source.name).exists()
         entry = {key: value for key, value in dataclasses.asdict(source).items() if value is not None}
-        if local:
+        if is_local(source):
             dataset = data.load(**_load_arguments(source, recipe.seed))
             entry["rows"] = len(dataset)
             if "level" in dataset.column_names:
@@ -851,14 +1112,30 @@ def describe_config(recipe: Recipe, config: Any, injected: dict[str, str]) -> di
 
 
 def dry_run(recipe_path: str, overrides: list[str]) -> None:
+    """Every check the run makes before its model loads, then the resolved run. Local data is prepared as
+    the run prepares it (decontamination, the pass-rate filter; not the long-prompt drop, which needs the
+    tokenizer), and the rewards are called on its first rows (on canned rows for Hub data)."""
     recipe, config, injected = resolve(recipe_path, overrides)
+    described = describe_data(recipe)
+    rows = None
+    if all(is_local(source) for source in recipe.data.source_list()):
+        report: dict[str, Any] = {}
+        train_set = load_training_data(recipe, report)
+        require_enough_rows(train_set, config, recipe_path, report)
+        described["training problems"] = {
+            "rows": report["rows"],
+            **{key: report[key] for key in ("decontamination", "pass_rate_filter") if key in report},
+            "kept": len(train_set),
+        }
+        rows = train_set.select(range(min(len(train_set), PROMPTS))).to_list()
+    check_rewards(recipe, config, reward_functions(recipe), rows)
     rewards_described = [
         {"name": entry.name, "weight": entry.weight, "params": params}
         for entry, params in zip(recipe.rewards, bound_reward_params(recipe), strict=True)
     ]
     resolved = {
         "model": dataclasses.asdict(recipe.model),
-        "data": describe_data(recipe),
+        "data": described,
         "rewards": rewards_described,
         "batches": describe_batches(config),
         "precision": run_precision(recipe).describe(),
@@ -868,9 +1145,9 @@ def dry_run(recipe_path: str, overrides: list[str]) -> None:
         "GRPOConfig": describe_config(recipe, config, injected),
     }
     print(dump_yaml(resolved))
-    warning = rounding_warning(run_precision(recipe), config.learning_rate)
-    if warning:
-        print(f"warning: {warning}\n")
+    for warning in run_warnings(recipe, config):
+        print(f"warning: {warning}")
+    print()
     if recipe.source is not None:
         from recipes.provenance import compare, problems, table
 
@@ -898,6 +1175,7 @@ def main(argv: list[str] | None = None, keep_signal_handlers: bool = False) -> i
     """The command line; ``keep_signal_handlers``: leave Ctrl-C / SIGTERM handling on until the process
     exits (the CLI does, so that a second signal while the checkpoint is written still exits at once)."""
     from data.cli import ArgumentParser, non_negative_float
+    from eval.run import EvalError
 
     parser = ArgumentParser(
         prog="python -m recipes.train",
@@ -919,7 +1197,7 @@ def main(argv: list[str] | None = None, keep_signal_handlers: bool = False) -> i
         metavar="SECONDS",
         help=f"after Ctrl-C / SIGTERM, how long the current step may take to finish and checkpoint (default {DEFAULT_GRACE_S:.0f})",
     )
-    args = parser.parse_args(argv)
+    args = parser.parse_intermixed_args(argv)  # --dry-run may come before or after the overrides
     if args.list_keys:
         print(list_keys())
         return 0
@@ -934,12 +1212,24 @@ def main(argv: list[str] | None = None, keep_signal_handlers: bool = False) -> i
             return 0
         summary = train(args.recipe, args.overrides, argv=sys.argv, signals=signals)
     except Interrupted as stop:
-        print(f"stopped by {stop} before training started; nothing was written", file=sys.stderr)
+        # after training a progress bar (the evaluation's) may hold the line: start a fresh one
+        fresh_line = "" if stop.stage == BEFORE_TRAINING else "\n"
+        print(f"{fresh_line}stopped by {stop} {stop.stage}", file=sys.stderr)
         return 128 + stop.signum
-    except (RecipeError, data.DataError, FileError) as error:
+    except (RecipeError, data.DataError, FileError, EvalError) as error:
         lines = str(error).splitlines() or [type(error).__name__]
         for line in lines:
             print(f"error: {line}", file=sys.stderr)
+        return 2
+    except Exception as error:
+        failure = storage_failure(error)  # a full disk is no bug: one line, and the rerun resumes
+        if failure is None:
+            raise
+        print(
+            f"error: {failure}; free space (or fix the folder), then rerun the same command: it resumes from the "
+            "last complete checkpoint",
+            file=sys.stderr,
+        )
         return 2
     finally:
         if not keep_signal_handlers:

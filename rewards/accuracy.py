@@ -55,6 +55,9 @@ def grade_answers(
     >>> grade_answers(["7"], ["7 or 8"])
     [0.0]
     """
+    if isinstance(timeout_s, bool) or not isinstance(timeout_s, (int, float)) or not 0 < timeout_s < math.inf:
+        # 0 or less would fail every item math-verify is asked about, silently scoring it 0
+        raise ValueError(f"timeout_s must be a finite number of seconds above 0, got {timeout_s!r}")
     scores: list[float | None] = [0.0] * len(answers)
     pairs: dict[tuple[str, str], list[int]] = {}
     for i, (gold, answer) in enumerate(zip(golds, answers, strict=True)):

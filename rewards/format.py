@@ -79,6 +79,45 @@ def has_format(text: str | None, answer_format: str = "think_answer", think_pref
     return _ANSWER_IS.match(rest) is not None
 
 
+def example_completion(answer_format: str, answer: str, think_prefilled: bool = False) -> str:
+    """A short completion that follows ``answer_format`` and states ``answer``: what a template asks for,
+    written out (the dry run calls each reward on these; ``format_reads`` decides compatibility with them).
+
+    >>> all(has_format(example_completion(f, "7"), f) for f in ANSWER_FORMATS)
+    True
+    >>> example_completion("think_answer", "7", think_prefilled=True)
+    '3 + 4 = 7\\n</think>\\n<answer>\\n7\\n</answer>'
+    """
+    if answer_format not in ANSWER_FORMATS:
+        raise ValueError(
+            f"unknown answer_format {answer_format!r}; choose one of {', '.join(ANSWER_FORMATS)}"
+        )
+    reasoning = "3 + 4 = 7"
+    if answer_format == "think_answer":
+        opening = "" if think_prefilled else "<think>\n"
+        return f"{opening}{reasoning}\n</think>\n<answer>\n{answer}\n</answer>"
+    if answer_format == "boxed":
+        return f"{reasoning}, so the answer is $\\boxed{{{answer}}}$."
+    if answer_format == "gsm8k_hash":
+        return f"{reasoning}\n#### {answer}"
+    return f"{reasoning}\nThe answer is {answer}."  # answer_is and stated
+
+
+def format_reads(extract: str, answer_format: str, think_prefilled: bool = False) -> bool:
+    """Whether the accuracy reward's ``extract`` mode reads the answer of a completion in ``answer_format``
+    (the one definition of which extraction suits which template: checked on ``example_completion``).
+
+    >>> from rewards.extract import EXTRACTION_MODES
+    >>> [mode for mode in EXTRACTION_MODES if format_reads(mode, "think_answer")]
+    ['stated', 'lenient', 'answer_tag']
+    >>> [mode for mode in EXTRACTION_MODES if format_reads(mode, "boxed")]
+    ['stated', 'lenient', 'boxed']
+    >>> [mode for mode in EXTRACTION_MODES if format_reads(mode, "gsm8k_hash")]
+    ['stated', 'lenient', 'gsm8k_hash']
+    """
+    return extract_final_answer(example_completion(answer_format, "17", think_prefilled), extract) == "17"
+
+
 def format_reward(
     completions: Sequence[Any],
     answer_format: str = "think_answer",

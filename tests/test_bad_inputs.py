@@ -8,6 +8,8 @@ folder is involved: a failed run must not block the next one).
 from __future__ import annotations
 
 import copy
+import errno
+import importlib.util
 import json
 import os
 import signal
@@ -143,7 +145,7 @@ RECIPE_CASES = [
     (
         "reward-param-type",
         {"rewards": [{"name": "soft_overlong", "params": {"max_completion_len": "abc"}}]},
-        "rewards[0] (soft_overlong) fails on a sample completion",
+        "rewards[0].params.max_completion_len must be a whole number, got 'abc'",
     ),
     (
         "reward-param-value",
@@ -158,7 +160,7 @@ RECIPE_CASES = [
     (
         "reward-weight-nan",
         {"rewards": [{"name": "accuracy", "weight": float("nan")}]},
-        "rewards[0].weight must be a number",
+        "rewards[0].weight must be a finite number",
     ),
     ("reward-entry-number", {"rewards": [5]}, "rewards[0] must be a mapping of name, weight, params"),
     (
@@ -284,6 +286,83 @@ RECIPE_CASES = [
     ("guard-patience", {"guard": {"patience": 0}}, "guard.patience must be at least 1"),
     ("guard-share", {"guard": {"min_zero_std_share": 2}}, "guard.min_zero_std_share must be at most 1"),
     ("source-not-mapping", {"source": "DeepSeekMath"}, "source must be a mapping"),
+    # --- what the dry run used to pass and the run then hit (issue #19) ---
+    (
+        "report-to-unknown",
+        {"trainer.report_to": ["foo"]},
+        "trainer.report_to 'foo' is not a tracker transformers knows",
+    ),
+    (
+        "report-to-not-installed",
+        {"trainer.report_to": ["clearml"]},
+        "trainer.report_to 'clearml' is not installed or not configured",
+    ),
+    (
+        "report-to-case",
+        {"trainer.report_to": ["Wandb"]},
+        "'Wandb' is not a tracker transformers knows; did you mean wandb",
+    ),
+    (
+        "reward-returns-text",
+        {"rewards": [{"name": "tests.user_rewards:returns_text"}]},
+        "returned str '1.0' for the completion with the right answer",
+    ),
+    (
+        "reward-fixed-count",
+        {"rewards": [{"name": "tests.user_rewards:fixed_count"}]},
+        "returned 2 scores for a batch of 8 completions (2 prompts x 4 generations)",
+    ),
+    (
+        "reward-raises-on-some",
+        {"rewards": [{"name": "tests.user_rewards:raises_on_empty"}]},
+        "raised IndexError: list index out of range on the empty completion",
+    ),
+    (
+        "reward-returns-inf",
+        {"rewards": [{"name": "tests.user_rewards:returns_inf"}]},
+        "returned inf for the completion",
+    ),
+    (
+        "reward-returns-nan",
+        {"rewards": [{"name": "tests.user_rewards:returns_nan"}]},
+        "returned nan for the completion",
+    ),
+    (
+        "reward-returns-nothing",
+        {"rewards": [{"name": "tests.user_rewards:returns_nothing"}]},
+        "must return a list with one score per completion, returned NoneType None",
+    ),
+    (
+        "reward-bool-as-text",
+        {"rewards": [{"name": "accuracy", "params": {"zero_if_truncated": "no"}}]},
+        "rewards[0].params.zero_if_truncated must be true or false, got 'no'",
+    ),
+    (
+        "reward-timeout-negative",
+        {"rewards": [{"name": "accuracy", "params": {"timeout_s": -1}}]},
+        "timeout_s must be a finite number of seconds above 0",
+    ),
+    (
+        "reward-param-shadowed-by-column",
+        {"rewards": [{"name": "tests.user_rewards:swallows", "params": {"answer": "7"}}]},
+        "rewards[0].params.answer: every reward is called with the dataset column 'answer'",
+    ),
+    (
+        "mixture-duplicate-source",
+        {
+            "data.name": DELETE,
+            "data.levels": DELETE,
+            "data.limit": DELETE,
+            "data.sources": [{"name": "arithmetic", "limit": 8}, {"name": "arithmetic", "limit": 8}],
+        },
+        "data.sources[1] is the same source as data.sources[0]",
+    ),
+    (
+        "eval-temperature-inf",
+        {"eval": {"benchmarks": ["arithmetic"], "temperature": float("inf")}},
+        "eval.temperature must be a finite number, got inf",
+    ),
+    ("lr-inf", {"trainer.learning_rate": float("inf")}, "trainer.learning_rate must be a finite number"),
 ]
 
 
@@ -312,6 +391,282 @@ def test_bad_recipe_is_one_line_then_the_fixed_recipe_passes(
     path.write_text(yaml.safe_dump(SMOKE))  # the corrected recipe
     assert train_main([str(path), "--dry-run"]) == 0
     assert "is valid" in capsys.readouterr().out
+
+
+# (id, overrides of the smoke recipe, the warning the dry run prints): the run would do less than it seems
+WARNING_CASES = [
+    (
+        "eval-every-steps-beyond-max-steps",
+        ["eval={benchmarks: [arithmetic], every_steps: 10}"],
+        "eval.every_steps=10 is more than trainer.max_steps=3: no evaluation runs during training",
+    ),
+    (
+        "accuracy-extract-the-template-never-writes",
+        ["data.template=r1_zero", "rewards=[{name: accuracy, params: {extract: boxed}}]"],
+        "rewards[0] (accuracy) reads answers with extract=boxed, but template r1_zero asks for the think_answer format",
+    ),
+    (
+        "format-reward-of-another-format",
+        [
+            "data.template=r1_zero",
+            "rewards=[{name: accuracy}, {name: format, params: {answer_format: gsm8k_hash}}]",
+        ],
+        "rewards[1] (format) requires the gsm8k_hash format",
+    ),
+    (
+        "evaluation-extract-the-template-never-writes",
+        ["eval={benchmarks: [arithmetic], extract: boxed}"],
+        "evaluation reads answers with extract=boxed, but template answer_is asks for the answer_is format",
+    ),
+    (
+        "custom-reward-misspelt-param",
+        ["rewards=[{name: 'tests.user_rewards:swallows', params: {scael: 2}}]"],
+        "params.scael: the function names no parameter 'scael', so it lands in **kwargs and may be ignored; did you mean scale?",
+    ),
+]
+
+
+@pytest.mark.parametrize(("case", "overrides", "expected"), WARNING_CASES, ids=[c[0] for c in WARNING_CASES])
+def test_the_dry_run_warns_where_the_run_would_do_less_than_it_seems(
+    case, overrides, expected, capsys, monkeypatch
+):
+    monkeypatch.chdir(ROOT)
+    assert train_main(["recipes/smoke.yaml", *overrides, "--dry-run"]) == 0
+    captured = capsys.readouterr()
+    assert "Traceback" not in captured.err and "error:" not in captured.err
+    warnings = [line for line in captured.out.splitlines() if line.startswith("warning:")]
+    assert any(expected in line for line in warnings), (expected, warnings)
+
+
+def test_the_run_logs_the_dry_runs_warnings(tmp_path, caplog, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    argv = [
+        "recipes/smoke.yaml",
+        f"output_dir={tmp_path}",
+        "trainer.max_steps=1",
+        "eval={benchmarks: [arithmetic], every_steps: 10, limit: 2, max_new_tokens: 4}",
+    ]
+    with caplog.at_level("WARNING"):
+        assert train_main(argv) == 0
+    assert "eval.every_steps=10 is more than trainer.max_steps=1" in caplog.text
+
+
+def test_dry_run_may_come_before_the_overrides(capsys, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    assert (
+        train_main(["recipes/smoke.yaml", "--dry-run", "seed=3", "data.limit=8"]) == 0
+    )  # was "unrecognized arguments"
+    assert "is valid" in capsys.readouterr().out
+
+
+@pytest.fixture(scope="module")
+def smoke_ids():
+    import data
+
+    return list(data.load("arithmetic", split="train", limit=64, levels=[1], seed=0)["id"])
+
+
+def _rates(ids, rate=0.5) -> str:
+    return "".join(json.dumps({"id": i, "pass_rate": rate}) + "\n" for i in ids)
+
+
+# (id, the pass-rate file (a function of the training ids; "folder" for a folder), filter range, message)
+PASS_RATE_CASES = [
+    (
+        "malformed-line",
+        lambda ids: _rates(ids[:3]) + "{oops\n" + _rates(ids[3:]),
+        (0.1, 0.9),
+        "pass_rates.jsonl, line 4: not a JSON record",
+    ),
+    ("folder", "folder", (0.1, 0.9), "is a folder; give its pass_rates.jsonl file"),
+    ("empty", lambda ids: "", (0.1, 0.9), "holds no pass rates"),
+    (
+        "rate-above-one",
+        lambda ids: _rates(ids, 7.5),
+        (0.1, 0.9),
+        "line 1: pass_rate 7.5 is not a number from 0 to 1",
+    ),
+    (
+        "rate-nan",
+        lambda ids: _rates(ids).replace("0.5", "NaN"),
+        (0.1, 0.9),
+        "line 1: pass_rate nan is not a number from 0 to 1",
+    ),
+    ("no-id", lambda ids: json.dumps({"pass_rate": 0.5}) + "\n", (0.1, 0.9), "line 1: no problem id"),
+    (
+        "ids-match-no-row",
+        lambda ids: _rates(["x" + i for i in ids]),
+        (0.1, 0.9),
+        "none of its 64 problem ids is one of the 64 training problems",
+    ),
+    (
+        "filter-keeps-too-few",
+        lambda ids: _rates(ids[:1], 0.5) + _rates(ids[1:], 0.0),
+        (0.1, 0.9),
+        "the pass-rate filter kept 1 of 64 training problems (63 below data.pass_rate.min",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("case", "content", "bounds", "expected"), PASS_RATE_CASES, ids=[c[0] for c in PASS_RATE_CASES]
+)
+def test_bad_pass_rate_files_fail_the_dry_run_naming_the_file(
+    case, content, bounds, expected, smoke_ids, tmp_path, capsys, monkeypatch
+):
+    monkeypatch.chdir(ROOT)
+    path = tmp_path / "pass_rates.jsonl"
+    if content == "folder":
+        path = tmp_path / "rates"
+        (path / "arithmetic").mkdir(parents=True)
+        (path / "arithmetic" / "pass_rates.jsonl").write_text(_rates(smoke_ids))
+    else:
+        path.write_text(content(smoke_ids))
+    low, high = bounds
+    argv = ["recipes/smoke.yaml", f"data.pass_rate={{file: {path}, min: {low}, max: {high}}}", "--dry-run"]
+    assert train_main(argv) == 2
+    _one_error_line(capsys.readouterr().err, expected)
+    fixed = path / "arithmetic" / "pass_rates.jsonl" if content == "folder" else path
+    fixed.write_text(_rates(smoke_ids))
+    argv[1] = f"data.pass_rate={{file: {fixed}, min: {low}, max: {high}}}"
+    assert train_main(argv) == 0
+    assert "pass_rate_filter" in capsys.readouterr().out  # the dry run shows the filter's counts
+
+
+def _unwritable(tmp_path: Path) -> tuple[Path, Path]:
+    """A folder that refuses writes, and a writable one: root writes to any folder whatever its mode, so as
+    root /sys stands in (sysfs refuses new files even to root)."""
+    if os.geteuid() == 0:
+        return Path("/sys/grpo-recipes-test"), tmp_path / "run"
+    folder = tmp_path / "read-only"
+    folder.mkdir()
+    folder.chmod(0o555)
+    return folder / "run", tmp_path / "run"
+
+
+@pytest.mark.parametrize(
+    ("case", "expected"),
+    [
+        ("is-a-file", "is a file; set output_dir to a folder"),
+        ("under-a-file", "is a file, so nothing can be made under it"),
+        ("read-only", "can't be written"),
+    ],
+    ids=lambda value: value if isinstance(value, str) and " " not in value else None,
+)
+def test_an_output_dir_that_cant_be_written_fails_before_the_model_loads(
+    case, expected, tmp_path, capsys, monkeypatch
+):
+    monkeypatch.chdir(ROOT)
+    if case == "read-only":
+        out, fixed = _unwritable(tmp_path)
+    else:
+        (tmp_path / "taken").write_text("a file")
+        out = tmp_path / "taken" if case == "is-a-file" else tmp_path / "taken" / "run"
+        fixed = out
+    started = time.monotonic()
+    assert train_main(["recipes/smoke.yaml", f"output_dir={out}"]) == 2  # the run, not only the dry run
+    _one_error_line(capsys.readouterr().err, expected)
+    assert time.monotonic() - started < 60
+    (tmp_path / "taken").unlink(missing_ok=True)
+    assert train_main(["recipes/smoke.yaml", f"output_dir={fixed}", "--dry-run"]) == 0
+
+
+@pytest.mark.parametrize(
+    ("case", "content", "expected"),
+    [
+        ("empty", "", "train.jsonl is empty; it needs one row per problem"),
+        (
+            "malformed-line",
+            '{"q": "What is 1 + 1?", "a": "2"}\n{"q": "x", "a": \n',
+            "train.jsonl, line 2: not JSON (Expecting value)",
+        ),
+        (
+            "line-not-an-object",
+            '{"q": "What is 1 + 1?", "a": "2"}\n[1, 2]\n',
+            "train.jsonl, line 2: a list, not a JSON object",
+        ),
+    ],
+    ids=lambda value: value if isinstance(value, str) and len(value) < 20 else None,
+)
+def test_unreadable_data_files_name_the_line_and_the_reason(
+    case, content, expected, tmp_path, capsys, monkeypatch
+):
+    monkeypatch.chdir(ROOT)
+    path = tmp_path / "train.jsonl"
+    path.write_text(content)
+    argv = [
+        "recipes/smoke.yaml",
+        f"data.name={path}",
+        "data.question_field=q",
+        "data.answer_field=a",
+        "data.levels=null",
+        "data.limit=null",
+        "--dry-run",
+    ]
+    assert train_main(argv) == 2
+    _one_error_line(capsys.readouterr().err, expected)
+    _write_jsonl(path, [{"q": f"What is {i} + 1?", "a": str(i + 1)} for i in range(4)])
+    assert train_main(argv) == 0
+
+
+def _damaged_model(path: Path) -> Path:
+    save_tiny_model(path)
+    weights = path / "model.safetensors"
+    weights.write_bytes(weights.read_bytes()[: weights.stat().st_size // 2])  # a copy cut short
+    return path
+
+
+def test_a_truncated_checkpoint_fails_the_dry_run_then_the_recopied_one_trains(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    model = _damaged_model(tmp_path / "model")
+    argv = [
+        "recipes/smoke.yaml",
+        f"model.name_or_path={model}",
+        f"output_dir={tmp_path / 'run'}",
+        "trainer.max_steps=1",
+    ]
+    assert train_main(argv) == 2
+    _one_error_line(capsys.readouterr().err, "model.safetensors is damaged (Error while deserializing header")
+    assert not (tmp_path / "run").exists()
+    save_tiny_model(model)  # re-copied
+    assert train_main(argv) == 0
+
+
+def test_a_reward_value_no_reward_accepts_fails_the_run_before_the_model_loads(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    argv = [
+        "recipes/smoke.yaml",
+        f"output_dir={tmp_path / 'run'}",
+        "rewards=[{name: accuracy, params: {extract: BOXED}}]",
+    ]
+    assert train_main(argv) == 2  # the run, not the dry run: its warnings come before the reward check
+    _one_error_line(
+        capsys.readouterr().err, "rewards[0] (accuracy) raised ValueError: unknown extraction mode 'BOXED'"
+    )
+    assert not (tmp_path / "run").exists()
+    assert train_main([*argv[:-1], "rewards=[{name: accuracy, params: {extract: boxed}}]", "--dry-run"]) == 0
+
+
+def test_dynamic_sampling_on_two_processes_fails_the_dry_run(capsys, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    argv = ["recipes/smoke.yaml", "dynamic_sampling={max_rounds: 2}", "--dry-run"]
+    monkeypatch.setenv("WORLD_SIZE", "2")  # as torchrun --nproc_per_node 2 sets it
+    assert train_main(argv) == 2
+    _one_error_line(capsys.readouterr().err, "dynamic_sampling runs on one process, and this run has 2")
+    monkeypatch.setenv("WORLD_SIZE", "1")
+    assert train_main(argv) == 0
+
+
+def test_an_eval_file_without_usable_golds_fails_the_dry_run(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    path = _write_jsonl(
+        tmp_path / "gsm8k.jsonl", [{"question": "What is 1 + 1?", "answer": "two, no hash mark"}]
+    )
+    argv = ["recipes/smoke.yaml", f"eval={{benchmarks: [gsm8k], data_files: {{gsm8k: {path}}}}}", "--dry-run"]
+    assert train_main(argv) == 2
+    _one_error_line(capsys.readouterr().err, "gsm8k.jsonl holds no problem with a usable gold answer")
+    _write_jsonl(path, [{"question": "What is 1 + 1?", "answer": "1 + 1 = 2\n#### 2"}])
+    assert train_main(argv) == 0
 
 
 @pytest.mark.parametrize(
@@ -397,6 +752,16 @@ EVAL_CASES = [
     ("limit-zero", {"--limit": "0"}, "argument --limit: must be 1 or more"),
     ("batch-size-zero", {"--batch-size": "0"}, "argument --batch-size: must be 1 or more"),
     ("backend", {"--backend": "jax"}, "invalid choice: 'jax'"),
+    (
+        "temperature-inf",
+        {"--temperature": "inf", "--n": "2"},
+        "argument --temperature: must be 0 or more (a finite number), got inf",
+    ),
+    (
+        "temperature-nan",
+        {"--temperature": "nan", "--n": "2"},
+        "argument --temperature: must be 0 or more (a finite number), got nan",
+    ),
 ]
 
 
@@ -472,6 +837,111 @@ def test_damaged_eval_folders_are_one_line_errors(
     assert _run(eval_main, _eval_argv(tiny_model_dir, tmp_path / "fresh")) == 0  # the fix the message names
 
 
+@pytest.mark.skipif(importlib.util.find_spec("vllm") is not None, reason="vLLM is installed here")
+def test_vllm_backend_without_vllm_leaves_nothing_that_blocks_the_transformers_rerun(
+    tiny_model_dir, tmp_path, capsys, monkeypatch
+):
+    monkeypatch.chdir(ROOT)
+    out = tmp_path / "out"
+    assert _run(eval_main, _eval_argv(tiny_model_dir, out, {"--backend": "vllm"})) == 2
+    _one_error_line(capsys.readouterr().err, "--backend vllm needs vLLM, which is not installed here")
+    assert not out.exists()
+    assert _run(eval_main, _eval_argv(tiny_model_dir, out)) == 0  # same folder: was refused (backend changed)
+
+
+def test_a_truncated_checkpoint_is_one_line_and_the_recopied_one_evaluates_into_the_same_folder(
+    tmp_path, capsys, monkeypatch
+):
+    monkeypatch.chdir(ROOT)
+    model, out = _damaged_model(tmp_path / "model"), tmp_path / "out"
+    assert _run(eval_main, _eval_argv(model, out)) == 2
+    _one_error_line(capsys.readouterr().err, "model.safetensors is damaged")
+    assert not out.exists()
+    save_tiny_model(model)
+    assert _run(eval_main, _eval_argv(model, out)) == 0
+
+
+def test_a_benchmark_file_without_usable_golds_is_an_error_not_a_table_of_nothing(
+    tiny_model_dir, tmp_path, capsys, monkeypatch
+):
+    monkeypatch.chdir(ROOT)
+    path = _write_jsonl(
+        tmp_path / "gsm8k.jsonl",
+        [{"question": "What is 1 + 1?", "answer": None}, {"question": "What is 2 + 2?", "answer": "four"}],
+    )
+    out = tmp_path / "out"
+    argv = _eval_argv(tiny_model_dir, out, {"--benchmarks": "gsm8k", "--data-files": f"gsm8k={path}"})
+    assert _run(eval_main, argv) == 2
+    _one_error_line(
+        capsys.readouterr().err,
+        "--benchmarks gsm8k: " + str(path) + " holds no problem with a usable gold answer",
+    )
+    assert not out.exists()
+    _write_jsonl(path, [{"question": "What is 1 + 1?", "answer": "#### 2"}])
+    assert _run(eval_main, argv) == 0
+
+
+def test_prompts_longer_than_the_models_context_are_counted_in_a_warning(
+    tiny_model_dir, tmp_path, caplog, monkeypatch
+):
+    monkeypatch.chdir(ROOT)
+    question = (
+        "What is " + " + ".join(["1"] * 1500) + "?"
+    )  # about three times the tiny model's 1,024 positions
+    path = _write_jsonl(
+        tmp_path / "gsm8k.jsonl",
+        [{"question": question, "answer": "#### 1500"}, {"question": "What is 1 + 1?", "answer": "#### 2"}],
+    )
+    with caplog.at_level("WARNING"):
+        assert (
+            _run(
+                eval_main,
+                _eval_argv(
+                    tiny_model_dir,
+                    tmp_path / "out",
+                    {"--benchmarks": "gsm8k", "--data-files": f"gsm8k={path}"},
+                ),
+            )
+            == 0
+        )
+    assert "1 of 2 prompts do not fit the model's context of 1024 tokens" in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("case", "expected"),
+    [
+        ("is-a-file", "is a file; give a folder for the results"),
+        ("under-a-file", "is a file, so nothing can be made under it; give another --out"),
+        ("read-only", "can't be written"),
+    ],
+    ids=lambda value: value if isinstance(value, str) and " " not in value else None,
+)
+def test_an_eval_out_folder_that_cant_be_written_is_one_line(
+    case, expected, tiny_model_dir, tmp_path, capsys, monkeypatch
+):
+    monkeypatch.chdir(ROOT)
+    if case == "read-only":
+        out, fixed = _unwritable(tmp_path)
+    else:
+        (tmp_path / "taken").write_text("a file")
+        out = tmp_path / "taken" if case == "is-a-file" else tmp_path / "taken" / "out"
+        fixed = out
+    assert _run(eval_main, _eval_argv(tiny_model_dir, out)) == 2  # was a traceback
+    _one_error_line(capsys.readouterr().err, expected)
+    (tmp_path / "taken").unlink(missing_ok=True)
+    assert _run(eval_main, _eval_argv(tiny_model_dir, fixed)) == 0
+
+
+def test_metrics_hold_no_infinity_or_nan(tmp_path):
+    from data.files import write_json
+
+    path = write_json(tmp_path / "metrics.json", {"temperature": float("inf"), "loss": float("nan")})
+    assert json.loads(path.read_text(), parse_constant=lambda name: pytest.fail(f"{name} in JSON")) == {
+        "temperature": None,
+        "loss": None,
+    }
+
+
 def test_a_torn_samples_line_is_redone_not_merged_into_the_next(tiny_model_dir, tmp_path, monkeypatch):
     monkeypatch.chdir(ROOT)
     out = tmp_path / "out"
@@ -498,6 +968,56 @@ SCORE_CASES = [
     ("no-gold", b'{"completion": "1", "id": "nope"}\n', "row 0: no 'answer', and id 'nope'"),
     ("empty", b"\n", "holds no rows"),
     ("completion-not-text", b'{"completions": [1, 2], "answer": "1"}\n', "row 0: completions must be text"),
+    (
+        "null-gold",
+        b'{"completions": ["The answer is 1."], "answer": null}\n',
+        "none of its 1 rows has a gold answer the grader can read",
+    ),
+    (
+        "harness-field-not-mapping",
+        b'{"completions": ["The answer is 1."], "answer": "1", "harness": "x"}\n',
+        "row 0: 'harness' is this tool's field for another harness's scores",
+    ),
+]
+
+
+def _lm_eval_line(**changes) -> bytes:
+    record = {
+        "doc_id": 0,
+        "doc": {"question": "What is 1 + 1?", "answer": "1 + 1 = 2\n#### 2"},
+        "target": "1 + 1 = 2\n#### 2",
+        "resps": [["1 + 1 = 2\n#### 2"]],
+        "filtered_resps": ["2"],
+        "filter": "strict-match",
+        "metrics": ["exact_match"],
+        "exact_match": 1.0,
+    }
+    record.update(changes)
+    return (json.dumps(record) + "\n").encode()
+
+
+SCORE_CASES += [
+    (
+        "lm-eval-unreadable-gold",
+        _lm_eval_line(target=None, doc={"question": "What is 1 + 1?"}),
+        "none of its 1 rows has a gold answer the grader can read",
+    ),
+    (
+        "lm-eval-metric-as-text",
+        _lm_eval_line(exact_match="1.0"),
+        "line 1: metric 'exact_match' must be a number, got '1.0'",
+    ),
+    (
+        "lm-eval-resps-as-text",
+        _lm_eval_line(resps="1 + 1 = 2"),
+        "line 1: 'resps' must be a list of lists of completions",
+    ),
+    (
+        "lm-eval-metrics-as-text",
+        _lm_eval_line(metrics="exact_match"),
+        "line 1: 'metrics' must be a list, got 'exact_match'",
+    ),
+    ("lm-eval-doc-as-text", _lm_eval_line(doc="What is 1 + 1?"), "line 1: 'doc' must be a mapping"),
 ]
 
 
@@ -538,6 +1058,106 @@ def test_bad_compare_inputs_are_one_line_errors(case, content, expected, tmp_pat
     metrics = {"n_problems": 1, "pass@1": 1.0, "pass@1_ci95": [1.0, 1.0]}
     (run / "metrics.json").write_text(json.dumps({"settings": {}, "benchmarks": {"arithmetic": metrics}}))
     assert _run(compare_main, [str(run), "--png", str(tmp_path / "c.png")]) == 0
+
+
+@pytest.mark.parametrize(
+    ("case", "table", "expected"),
+    [
+        ("empty", {"doc": [], "model_response": [], "metric": []}, "holds no rows"),
+        (
+            "doc-as-text",
+            {"doc": ["What is 1 + 1?"], "model_response": [{"text": ["2"]}], "metric": [{"em": 1.0}]},
+            "row 0: 'doc' must be a struct",
+        ),
+    ],
+    ids=lambda value: value if isinstance(value, str) and len(value) < 20 else None,
+)
+def test_bad_lighteval_files_are_one_line_errors(case, table, expected, tmp_path, capsys):
+    import pyarrow as pa
+    import pyarrow.parquet as parquet
+
+    path = tmp_path / "details_gsm8k.parquet"
+    if table["doc"]:
+        parquet.write_table(pa.table(table), path)
+    else:
+        doc = pa.struct(
+            [("query", pa.string()), ("choices", pa.list_(pa.string())), ("gold_index", pa.int64())]
+        )
+        parquet.write_table(
+            pa.table(
+                {
+                    "doc": pa.array([], doc),
+                    "model_response": pa.array([], pa.struct([("text", pa.list_(pa.string()))])),
+                    "metric": pa.array([], pa.struct([("em", pa.float64())])),
+                }
+            ),
+            path,
+        )
+    assert _run(score_main, [str(path)]) == 2
+    _one_error_line(capsys.readouterr().err, expected)
+    fixture = ROOT / "tests" / "fixtures" / "harness" / "lighteval-0.13.0_gsm8k_details.parquet"
+    path.write_bytes(fixture.read_bytes())  # the file lighteval wrote
+    assert _run(score_main, [str(path)]) == 0
+
+
+def _metrics_folder(path: Path, settings: dict, **metrics) -> Path:
+    path.mkdir(parents=True, exist_ok=True)
+    entry = {"n_problems": 4, "pass@1": 0.5, "pass@1_ci95": [0.1, 0.9], **metrics}
+    (path / "metrics.json").write_text(
+        json.dumps({"settings": settings, "benchmarks": {"arithmetic": entry}})
+    )
+    return path
+
+
+@pytest.mark.parametrize(
+    ("case", "metrics", "expected"),
+    [
+        ("field-missing", {"pass@1_ci95": None}, "benchmarks.arithmetic lacks pass@1_ci95"),
+        ("metric-as-text", {"pass@1": "0.5"}, "benchmarks.arithmetic pass@1 must be a number, got '0.5'"),
+        ("interval-malformed", {"pass@1_ci95": [0.1]}, "pass@1_ci95 must be [low, high]"),
+    ],
+    ids=lambda value: value if isinstance(value, str) and len(value) < 20 else None,
+)
+def test_compare_names_the_metrics_field_that_is_wrong(case, metrics, expected, tmp_path, capsys):
+    run = _metrics_folder(tmp_path / "run", {}, **metrics)
+    if metrics.get("pass@1_ci95", 0) is None:
+        saved = json.loads((run / "metrics.json").read_text())
+        del saved["benchmarks"]["arithmetic"]["pass@1_ci95"]
+        (run / "metrics.json").write_text(json.dumps(saved))
+    assert _run(compare_main, [str(run), "--png", str(tmp_path / "c.png")]) == 2
+    _one_error_line(capsys.readouterr().err, expected)
+    _metrics_folder(run, {})
+    assert _run(compare_main, [str(run), "--png", str(tmp_path / "c.png")]) == 0
+
+
+def test_compare_png_paths(tmp_path, capsys):
+    run = _metrics_folder(tmp_path / "run", {})
+    (tmp_path / "taken").write_text("a file")
+    assert _run(compare_main, [str(run), "--png", str(tmp_path / "taken" / "c.png")]) == 2
+    _one_error_line(capsys.readouterr().err, "taken is a file, so nothing can be made under it")
+    unwritable, _ = _unwritable(tmp_path)
+    assert _run(compare_main, [str(run), "--png", str(unwritable / "c.png")]) == 2
+    _one_error_line(capsys.readouterr().err, "can't be written")
+    assert capsys.readouterr().out == ""  # nothing printed before the error
+    assert _run(compare_main, [str(run), "--png", str(tmp_path)]) == 0  # a folder holds compare.png
+    assert (
+        f"chart: {tmp_path / 'compare.png'}" in capsys.readouterr().out
+        and (tmp_path / "compare.png").exists()
+    )
+    assert (
+        _run(compare_main, [str(run), "--png", str(tmp_path / "chart")]) == 0
+    )  # the printed path is the file
+    assert f"chart: {tmp_path / 'chart.png'}" in capsys.readouterr().out and (tmp_path / "chart.png").exists()
+
+
+def test_compare_warns_when_runs_differ_in_protocol(tmp_path, capsys):
+    greedy = _metrics_folder(tmp_path / "greedy", {"n": 1, "temperature": 0.0, "max_new_tokens": 96})
+    sampled = _metrics_folder(tmp_path / "sampled", {"n": 8, "temperature": 0.7, "max_new_tokens": 96})
+    assert _run(compare_main, [str(greedy), str(sampled), "--png", str(tmp_path / "c.png")]) == 0
+    err = capsys.readouterr().err
+    assert "warning: the runs were evaluated differently" in err
+    assert "n (greedy: 1, sampled: 8)" in err and "temperature (greedy: 0.0, sampled: 0.7)" in err
+    assert "max_new_tokens" not in err  # equal settings are not named
 
 
 def test_compare_labels_must_match_runs(tmp_path, capsys):
@@ -649,6 +1269,73 @@ def test_resume_skips_a_checkpoint_cut_off_mid_write(tmp_path, caplog, monkeypat
     assert all(steps.count(step) == steps.count(1) for step in (2, 3, 4))  # each step once, not redone twice
 
 
+def test_a_full_disk_mid_run_is_one_line_and_the_rerun_resumes(tmp_path, capsys, monkeypatch):
+    from transformers import Trainer
+
+    monkeypatch.chdir(ROOT)
+    save = Trainer._save_checkpoint
+
+    def disk_fills_at_step_4(self, model, trial):
+        if self.state.global_step < 4:
+            return save(self, model, trial)
+        folder = Path(self.args.output_dir) / f"checkpoint-{self.state.global_step}"
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "model.safetensors").write_bytes(b"\0" * 64)  # what got written before the disk filled
+        raise OSError(errno.ENOSPC, "No space left on device", str(folder / "optimizer.pt"))
+
+    monkeypatch.setattr(Trainer, "_save_checkpoint", disk_fills_at_step_4)
+    argv = ["recipes/smoke.yaml", f"output_dir={tmp_path}", "trainer.max_steps=4", "trainer.save_steps=2"]
+    assert train_main(argv) == 2
+    _one_error_line(capsys.readouterr().err, "no space left on device (writing")
+    assert not (tmp_path / "final").exists() and not (tmp_path / "summary.json").exists()
+    monkeypatch.setattr(Trainer, "_save_checkpoint", save)  # space freed
+    assert train_main(argv) == 0
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert summary["resumed_from"].endswith("checkpoint-2") and summary["global_step"] == 4
+
+
+def test_an_infinite_reward_during_training_stops_the_run(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    argv = ["recipes/smoke.yaml", f"output_dir={tmp_path}", "trainer.max_steps=1"]
+    # finite on the dry run's batch, infinite once training calls it: the run's own guard stops it
+    assert (
+        train_main([*argv, "rewards=[{name: accuracy}, {name: 'tests.user_rewards:inf_in_training'}]"]) == 2
+    )
+    _one_error_line(capsys.readouterr().err, "reward inf_in_training returned inf for completion 0 of step 1")
+    assert not (tmp_path / "final").exists() and not (tmp_path / "summary.json").exists()
+    assert train_main(argv) == 0  # the reward fixed (here: dropped), same folder
+    assert (tmp_path / "final").exists()
+
+
+EVAL_SECTION = "eval={benchmarks: [arithmetic], limit: 2, max_new_tokens: 4}"
+
+
+def test_a_finished_run_rerun_with_another_eval_protocol_evaluates_without_training(
+    tmp_path, capsys, monkeypatch
+):
+    monkeypatch.chdir(ROOT)
+    argv = ["recipes/smoke.yaml", f"output_dir={tmp_path}"]
+    assert train_main([*argv, EVAL_SECTION]) == 0
+    checkpoints = sorted(p.name for p in tmp_path.glob("checkpoint-*"))
+    capsys.readouterr()
+    other = EVAL_SECTION.replace("max_new_tokens: 4", "max_new_tokens: 8")
+    assert train_main([*argv, other]) == 2  # was a traceback naming --out, after the model loaded
+    _one_error_line(
+        capsys.readouterr().err,
+        f"holds an evaluation made with other settings (max_new_tokens: 4 -> 8); delete {tmp_path / 'eval'}",
+    )
+    import shutil
+
+    shutil.rmtree(tmp_path / "eval")
+    assert train_main([*argv, other]) == 0
+    assert (
+        sorted(p.name for p in tmp_path.glob("checkpoint-*")) == checkpoints
+    )  # evaluated, not trained again
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert summary["global_step"] == 3 and summary["eval"]["arithmetic"]["n_problems"] == 2
+    assert json.loads((tmp_path / "eval" / "settings.json").read_text())["max_new_tokens"] == 8
+
+
 def _start(argv, env=None):
     return subprocess.Popen(
         [sys.executable, "-m", "recipes.train", *argv],
@@ -695,6 +1382,33 @@ def test_sigterm_during_data_preparation_exits_promptly_with_143(tmp_path):
     assert time.monotonic() - sent < 30, "the signal waited for data preparation to finish"
     assert "stopped by SIGTERM before training started" in output and "Traceback" not in output
     assert not (tmp_path / "run" / "recipe.yaml").exists()
+
+
+def test_sigterm_during_the_final_evaluation_says_training_finished_and_the_rerun_only_evaluates(
+    tmp_path, monkeypatch
+):
+    argv = [
+        "recipes/smoke.yaml",
+        f"output_dir={tmp_path}",
+        "eval={benchmarks: [arithmetic], limit: 16, max_new_tokens: 32}",
+    ]
+    process = _start(argv)
+    _wait_for_line(process, "final evaluation of")
+    process.send_signal(signal.SIGTERM)
+    output = process.communicate(timeout=120)[0]
+    assert process.returncode == 143, output
+    assert (
+        f"stopped by SIGTERM after training finished (the model is saved in {tmp_path / 'final'})" in output
+    )
+    assert "rerun the same command to finish the evaluation (training is not repeated)" in output
+    assert "nothing was written" not in output and "Traceback" not in output
+    checkpoints = sorted(p.name for p in tmp_path.glob("checkpoint-*"))
+    monkeypatch.chdir(ROOT)
+    assert train_main(argv) == 0
+    assert sorted(p.name for p in tmp_path.glob("checkpoint-*")) == checkpoints
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert summary["global_step"] == 3 and summary["eval"]["arithmetic"]["n_problems"] == 16
+    assert (tmp_path / "final" / "README.md").exists()
 
 
 def test_a_second_signal_exits_at_once_without_a_checkpoint(tmp_path):

@@ -122,7 +122,7 @@ def test_the_hub_push_uploads_the_final_folder_with_its_card(tmp_path, monkeypat
         ("trainer.push_to_hub=true", "push_to_hub needs the Hugging Face Hub"),
         pytest.param(
             "trainer.report_to=[wandb]",
-            "needs the wandb package: make setup-tracking",
+            "trainer.report_to 'wandb' is not installed or not configured: make setup-tracking",
             marks=pytest.mark.skipif(
                 importlib.util.find_spec("wandb") is not None, reason="wandb is installed"
             ),
@@ -144,5 +144,5 @@ def test_a_time_budget_stops_the_run_as_finished(tmp_path):
 def test_a_bad_pass_rate_file_is_one_line(tmp_path):
     path = tmp_path / "rates.jsonl"
     path.write_text('{"problem": 1}\n')
-    with pytest.raises(RecipeError, match="each line needs an id and a pass_rate"):
-        load_training_data(parse_recipe(load_recipe(SMOKE, [f"data.pass_rate={{file: {path}}}"])))
+    with pytest.raises(RecipeError, match="rates.jsonl, line 1: no problem id"):  # found by the recipe check
+        parse_recipe(load_recipe(SMOKE, [f"data.pass_rate={{file: {path}}}"]))
