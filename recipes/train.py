@@ -271,6 +271,7 @@ def run_warnings(recipe: Recipe, config: Any) -> list[str]:
         # (a value no reward accepts is check_rewards' error, not a warning)
         if (
             entry.name == "accuracy"
+            and params.get("grader", "repository") == "repository"  # a source's grader reads its own way
             and params["extract"] in EXTRACTION_MODES
             and not format_reads(params["extract"], template.answer_format, template.think_prefilled)
         ):

@@ -96,6 +96,9 @@ def example_completion(answer_format: str, answer: str, think_prefilled: bool = 
     if answer_format == "think_answer":
         opening = "" if think_prefilled else "<think>\n"
         return f"{opening}{reasoning}\n</think>\n<answer>\n{answer}\n</answer>"
+    if answer_format == "oat_r1":  # the R1 text's own spacing: "</think> <answer>"
+        opening = "" if think_prefilled else "<think> "
+        return f"{opening}{reasoning} </think> <answer>{answer}</answer>"
     if answer_format == "boxed":
         return f"{reasoning}, so the answer is $\\boxed{{{answer}}}$."
     if answer_format == "gsm8k_hash":

@@ -344,6 +344,7 @@ def test_evaluation_grades_with_the_training_rewards_function_and_parameters(tmp
         "zero_if_truncated": True,
         "require_format": None,
         "think_prefilled": False,
+        "grader": "repository",
     }
     assert grade_module.accuracy_reward is accuracy_reward  # evaluation's function is the reward itself
     calls = []
