@@ -82,3 +82,14 @@ def name_list(text: str) -> list[str]:
     if not text.strip() or any(not name for name in names):
         raise argparse.ArgumentTypeError(f"expected comma-separated names (e.g. gsm8k,math500), got {text!r}")
     return names
+
+
+def close_matches(name: object, options: object, n: int = 3) -> list[str]:
+    """The valid names closest to a misspelt one, for "did you mean ...?" (recipes and eval alike).
+
+    >>> close_matches("gsm8", ["gsm8k", "math", "math500"])
+    ['gsm8k']
+    """
+    import difflib
+
+    return difflib.get_close_matches(str(name), [str(o) for o in options], n=n, cutoff=0.5)

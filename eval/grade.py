@@ -35,7 +35,9 @@ def grader_params(params: dict[str, Any] | None) -> dict[str, Any]:
     """
     chosen = {**DEFAULT_GRADER, **{k: v for k, v in (params or {}).items() if k in GRADER_KEYS}}
     if chosen["extract"] not in EXTRACTION_MODES:
-        raise ValueError(f"extract {chosen['extract']!r} is not one of {', '.join(EXTRACTION_MODES)}")
+        raise ValueError(
+            f"unknown extraction mode {chosen['extract']!r}; choose one of {', '.join(EXTRACTION_MODES)}"
+        )
     return chosen
 
 

@@ -19,7 +19,6 @@ import argparse
 import statistics
 import time
 from collections import defaultdict
-from pathlib import Path
 from typing import Any
 
 import torch
@@ -86,14 +85,12 @@ class PhaseTimer:
             setattr(self.cls, name, original)
 
 
-def _run(
-    trainer_class: type, recipe: Any, config: Any, rows: Any, steps: int, **extra: Any
-) -> dict[str, Any]:
+def _run(trainer_class: type, run: Any, rows: Any, steps: int, **extra: Any) -> dict[str, Any]:
     from transformers import TrainerCallback
 
-    from recipes.train import load_model, reward_functions
+    from recipes.models import load_model
 
-    model, tokenizer = load_model(recipe, Path(config.output_dir))
+    model, tokenizer = load_model(run, run.output_dir)
     timer = PhaseTimer()
     timer.install(model.model)
     step_seconds: list[float] = []
@@ -120,8 +117,8 @@ def _run(
     per_step: list[dict[str, Any]] = []
     trainer = trainer_class(
         model=model,
-        reward_funcs=reward_functions(recipe),
-        args=config,
+        reward_funcs=list(run.rewards),
+        args=run.config,
         train_dataset=rows,
         processing_class=tokenizer,
         callbacks=[StepClock()],
@@ -158,9 +155,10 @@ def main(argv: list[str] | None = None) -> int:
 
     from trl import GRPOTrainer
 
-    from recipes.config import load_recipe, parse_recipe
-    from recipes.train import build_grpo_config, drop_long_prompts, load_tokenizer, load_training_data
+    from recipes.models import load_tokenizer
+    from recipes.resolve import resolve_run
     from recipes.trainer import RecipeGRPOTrainer
+    from recipes.training_data import drop_long_prompts, load_training_data
 
     logging.disable(logging.WARNING)
     overrides = [
@@ -175,13 +173,13 @@ def main(argv: list[str] | None = None) -> int:
         ("plain TRL GRPOTrainer", GRPOTrainer, {}),
         ("runner (shared prompt)", RecipeGRPOTrainer, {"shared_prompt": True}),
     ):
-        recipe = parse_recipe(load_recipe(RECIPE, [*overrides, f"output_dir={args.out}/{cls.__name__}"]))
-        config, _ = build_grpo_config(recipe, RECIPE)
+        run = resolve_run(RECIPE, [*overrides, f"output_dir={args.out}/{cls.__name__}"])
+        recipe = run.recipe
         rows = drop_long_prompts(
             load_training_data(recipe), load_tokenizer(recipe.model.name_or_path), recipe
         )
         torch.manual_seed(recipe.seed)
-        results[label] = _run(cls, recipe, config, rows, args.steps, **extra)
+        results[label] = _run(cls, run, rows, args.steps, **extra)
     model = results["runner (shared prompt)"]["model"]
     body = sum(
         p.numel() for n, p in model.named_parameters() if "embed_tokens" not in n and "lm_head" not in n

@@ -12,7 +12,7 @@ from typing import Any
 
 from transformers import TrainerCallback
 
-from recipes.config import RecipeError
+from recipes.schema import RecipeError
 
 logger = logging.getLogger(__name__)
 

@@ -12,19 +12,15 @@ from typing import Any
 
 import yaml
 
-from recipes.config import Recipe
+from recipes.resolve import ResolvedRun
 
 
-def model_card(
-    recipe: Recipe,
-    recipe_path: str,
-    summary: dict[str, Any],
-    run_info: dict[str, Any],
-    evaluation: dict[str, Any] | None,
-    reward_params: list[dict[str, Any]],
-) -> str:
-    """The card's Markdown, with the Hub's YAML header (base model, tags, data sets)."""
-    sources = [source.name for source in recipe.data.source_list()]
+def model_card(run: ResolvedRun, summary: dict[str, Any], run_info: dict[str, Any]) -> str:
+    """The card's Markdown, with the Hub's YAML header (base model, tags, data sets); ``summary`` holds the
+    run's steps and its final evaluation (``eval``), ``run_info`` its versions and commit."""
+    recipe, recipe_path, reward_params = run.recipe, run.recipe_path, run.reward_params
+    evaluation = summary.get("eval")
+    sources = [source.name for source in recipe.data.sources]
     header = {
         "base_model": recipe.model.name_or_path,
         "library_name": "transformers",
@@ -42,14 +38,14 @@ def model_card(
         "grpo-math-recipes (TRL's GRPOTrainer, rule-based rewards).",
         "",
     ]
-    if recipe.source is not None:
+    if recipe.paper is not None:
         lines += [
-            f"The recipe transcribes **{recipe.source.title}**; it departs from that source on: "
-            + "; ".join(f"{d.setting} ({d.why})" for d in recipe.source.departures)
+            f"The recipe transcribes **{recipe.paper.title}**; it departs from that source on: "
+            + "; ".join(f"{d.setting} ({d.why})" for d in recipe.paper.departures)
             + ".",
             "",
         ]
-        if recipe.source.published:
+        if recipe.paper.published:
             lines += [
                 "Published by the source (for comparison):",
                 "",
@@ -58,16 +54,16 @@ def model_card(
             ]
             lines += [
                 f"| {p.benchmark} | {_number(p.before)} | {_number(p.after)} |"
-                for p in recipe.source.published
+                for p in recipe.paper.published
             ]
-            lines += ["", f"Protocol: {recipe.source.protocol}", ""]
+            lines += ["", f"Protocol: {recipe.paper.protocol}", ""]
     lines += ["## Training", ""]
     data = recipe.data
     lines.append(
         "- Data: "
         + ", ".join(
             f"{s.name} ({s.split}{f', levels {s.levels}' if s.levels else ''}{f', first {s.limit}' if s.limit else ''})"
-            for s in data.source_list()
+            for s in data.sources
         )
         + f"; prompt template `{data.template}`"
         + (f"; pass-rate filter [{data.pass_rate.min}, {data.pass_rate.max}]" if data.pass_rate else "")

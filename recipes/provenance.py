@@ -1,9 +1,9 @@
-"""A paper recipe's ``source:`` section, checked against what the recipe actually resolves to.
+"""A paper recipe's ``paper:`` section, checked against what the recipe actually resolves to.
 
-``source.settings`` lists every setting the source states (value and citation), ``source.not_stated``
-what the recipe chose where the source is silent, and ``source.departures`` what it can't follow.
+``paper.settings`` lists every setting the paper (or its code) states (value and citation), ``paper.not_stated``
+what the recipe chose where the paper is silent, and ``paper.departures`` what it can't follow.
 ``compare`` resolves the recipe the way a run would (the real GRPOConfig with TRL's defaults, the rewards'
-bound parameters, the data, the evaluation protocol, the batch arithmetic on the source's GPUs) and
+bound parameters, the data, the evaluation protocol, the batch arithmetic on the paper's GPUs) and
 reports, for every listed key: ``follows``, ``departs`` (listed as a departure) or ``differs`` (an
 unexplained difference: a test fails on it, so a later edit can't drift silently).
 
@@ -12,7 +12,7 @@ Keys: ``trainer.<GRPOConfig field>``, ``model.<key>``, ``model.lora.<key>``, ``d
 ``eval.<key>`` (``eval.extract`` / ``eval.zero_if_truncated`` resolved as evaluation will grade; ``eval.stop``
 the evaluation template's stop strings), and
 ``batch.prompts_per_rollout``, ``batch.completions_per_rollout``, ``batch.completions_per_update``,
-``batch.updates_per_rollout`` (on ``source.gpus`` GPUs), ``generation.stop`` (the stop strings training generates
+``batch.updates_per_rollout`` (on ``paper.gpus`` GPUs), ``generation.stop`` (the stop strings training generates
 with) and ``generation.truncated`` (what counts as truncated), and ``precision.weights`` / ``precision.compute`` /
 ``precision.masters`` (the precision policy on GPUs with bf16, recipes/precision.py).
 """
@@ -25,8 +25,9 @@ from typing import Any
 
 import data
 from recipes.callbacks import TRUNCATED_WHEN
-from recipes.config import Recipe
+from recipes.checks import INLINE_SOURCE_KEYS
 from recipes.precision import precision_policy
+from recipes.resolve import ResolvedRun, batch_arithmetic
 
 
 class UnknownKey(KeyError):
@@ -40,17 +41,16 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def resolve_key(
-    key: str, recipe: Recipe, config: Any, reward_params: list[dict[str, Any]], grader: dict[str, Any]
-) -> Any:
+def resolve_key(key: str, run: ResolvedRun) -> Any:
     """The value ``key`` has in this recipe as a run would see it."""
+    recipe, config, reward_params, grader = run.recipe, run.config, run.reward_params, run.evaluation_grader
     section, _, rest = key.partition(".")
     if section == "trainer":
         if not hasattr(config, rest):
             raise UnknownKey(key)
         return _plain(getattr(config, rest))
     if section == "batch":
-        return batch_arithmetic(config, recipe.source.gpus if recipe.source else 1)[rest]
+        return batch_arithmetic(config, recipe.paper.gpus if recipe.paper else 1)[rest]
     if section == "generation":
         kwargs = config.generation_kwargs or {}
         if rest == "stop":
@@ -59,7 +59,7 @@ def resolve_key(
             return TRUNCATED_WHEN
         raise UnknownKey(key)
     if section == "precision":
-        # as on the source's hardware (GPUs with bf16), whatever this machine has
+        # as on the paper's hardware (GPUs with bf16), whatever this machine has
         precision = precision_policy(recipe.model.dtype, recipe.model.lora is not None, "gpu-bf16")
         if rest not in ("weights", "compute", "masters"):
             raise UnknownKey(key)
@@ -85,6 +85,9 @@ def resolve_key(
         target = recipe.model
     elif section == "data":
         target = recipe.data
+        first = rest.split(".")[0]
+        if first in INLINE_SOURCE_KEYS and len(recipe.data.sources) == 1:  # data.name: the one source's name
+            target = recipe.data.sources[0]
     else:
         raise UnknownKey(key)
     for part in rest.split("."):
@@ -92,24 +95,6 @@ def resolve_key(
             raise UnknownKey(key)
         target = getattr(target, part)
     return _plain(dataclasses.asdict(target) if dataclasses.is_dataclass(target) else target)
-
-
-def batch_arithmetic(config: Any, gpus: int) -> dict[str, int]:
-    """Prompts and completions per rollout and per optimizer update, and updates per rollout, on ``gpus``.
-
-    TRL generates ``per_device_train_batch_size x gpus x steps_per_generation`` completions at a time and
-    takes an optimizer step every ``gradient_accumulation_steps`` micro-batches; ``num_iterations``
-    reuses each rollout."""
-    per_update = config.per_device_train_batch_size * gpus * config.gradient_accumulation_steps
-    per_rollout = config.per_device_train_batch_size * gpus * config.steps_per_generation
-    return {
-        "prompts_per_rollout": per_rollout // config.num_generations,
-        "completions_per_rollout": per_rollout,
-        "completions_per_update": per_update,
-        "updates_per_rollout": config.steps_per_generation
-        // config.gradient_accumulation_steps
-        * config.num_iterations,
-    }
 
 
 def same(a: Any, b: Any) -> bool:
@@ -132,28 +117,27 @@ def same(a: Any, b: Any) -> bool:
 @dataclasses.dataclass
 class Row:
     key: str
-    source: Any  # the source's value, or "not stated"
+    paper: Any  # the paper's value, or "not stated"
     recipe: Any
     status: str  # follows | departs | chose | differs | unknown key
     note: str  # the citation, the reason for the choice, or the departure
 
 
-def compare(
-    recipe: Recipe, config: Any, reward_params: list[dict[str, Any]], grader: dict[str, Any]
-) -> list[Row]:
-    """One row per setting of the source section (see the module docstring)."""
-    if recipe.source is None:
+def compare(run: ResolvedRun) -> list[Row]:
+    """One row per setting of the paper section (see the module docstring)."""
+    recipe = run.recipe
+    if recipe.paper is None:
         return []
-    departures = {d.setting: d for d in recipe.source.departures}
+    departures = {d.setting: d for d in recipe.paper.departures}
     rows = []
 
     def value_of(key: str) -> tuple[Any, bool]:
         try:
-            return resolve_key(key, recipe, config, reward_params, grader), True
+            return resolve_key(key, run), True
         except (UnknownKey, KeyError, AttributeError):
             return None, False
 
-    for key, stated in recipe.source.settings.items():
+    for key, stated in recipe.paper.settings.items():
         value, known = value_of(key)
         if not known:
             rows.append(Row(key, stated.value, None, "unknown key", stated.cite))
@@ -165,7 +149,7 @@ def compare(
             rows.append(Row(key, stated.value, value, "departs", f"{departure.why} ({departure.effect})"))
         else:
             rows.append(Row(key, stated.value, value, "differs", stated.cite))
-    for key, unstated in recipe.source.not_stated.items():
+    for key, unstated in recipe.paper.not_stated.items():
         value, known = value_of(key)
         if not known:
             rows.append(Row(key, "not stated", None, "unknown key", unstated.why))
@@ -176,18 +160,16 @@ def compare(
 
 
 def problems(rows: list[Row]) -> list[str]:
-    """The rows a reader can't explain: values that differ from the source without a departure, a
+    """The rows a reader can't explain: values that differ from the paper without a departure, a
     departure that no longer departs, a key that doesn't exist."""
     out = []
     for row in rows:
         if row.status == "unknown key":
-            out.append(f"source setting {row.key!r} is not a key this recipe resolves")
+            out.append(f"paper setting {row.key!r} is not a key this recipe resolves")
         elif row.status == "differs":
-            out.append(
-                f"{row.key}: source {row.source!r}, recipe {row.recipe!r}, and no departure explains it"
-            )
+            out.append(f"{row.key}: paper {row.paper!r}, recipe {row.recipe!r}, and no departure explains it")
         elif row.status == "stale departure":
-            out.append(f"{row.key} is listed as a departure but now follows the source ({row.recipe!r})")
+            out.append(f"{row.key} is listed as a departure but now follows the paper ({row.recipe!r})")
     return out
 
 
@@ -199,10 +181,10 @@ def table(rows: list[Row]) -> str:
         return (text[:60] + "...") if len(text) > 63 else text
 
     lines = [
-        "| setting | source | this recipe | status | citation / reason |",
+        "| setting | paper | this recipe | status | citation / reason |",
         "| --- | --- | --- | --- | --- |",
     ]
     for row in rows:
         note = row.note.replace("|", "/").replace("\n", " ")
-        lines.append(f"| {row.key} | {cell(row.source)} | {cell(row.recipe)} | {row.status} | {cell(note)} |")
+        lines.append(f"| {row.key} | {cell(row.paper)} | {cell(row.recipe)} | {row.status} | {cell(note)} |")
     return "\n".join(lines)

@@ -19,7 +19,8 @@ from collections.abc import Callable
 from typing import Any
 
 import data
-from recipes.config import Recipe, RecipeError
+from recipes.resolve import ResolvedRun
+from recipes.schema import Recipe, RecipeError
 from rewards.format import example_completion
 
 # Prompts per checked batch: several groups, so that every completion shape meets a real row.
@@ -123,11 +124,11 @@ def _describe(value: Any) -> str:
     return f"{type(value).__name__} {text[:60]}{'...' if len(text) > 60 else ''}"
 
 
-def check_rewards(
-    recipe: Recipe, config: Any, functions: list[Callable], rows: list[dict[str, Any]] | None = None
-) -> None:
-    """Call each reward on a batch shaped like the run's (``rows``: the training set's first rows; canned
-    rows when None or empty) and check what it returns; raises RecipeError naming the reward and the fix."""
+def check_rewards(run: ResolvedRun, rows: list[dict[str, Any]] | None = None) -> None:
+    """Call each of the run's rewards on a batch shaped like the run's (``rows``: the training set's first
+    rows; canned rows when None or empty) and check what it returns; raises RecipeError naming the reward and
+    the fix."""
+    recipe, config, functions = run.recipe, run.config, run.rewards
     batch, shapes = reward_batch(recipe, config, rows or canned_rows(recipe.data.template))
     size = len(shapes)
     batch_words = f"{size} completions ({size // config.num_generations} prompts x {config.num_generations} generations)"

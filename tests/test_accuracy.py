@@ -328,17 +328,14 @@ def test_majority_votes_check_each_pair_of_answers_once_in_one_batch(monkeypatch
 
 def test_evaluation_grades_with_the_training_rewards_function_and_parameters(tmp_path, monkeypatch):
     import eval.grade as grade_module
-    from recipes.config import load_recipe, parse_recipe
-    from recipes.train import reward_functions, training_grader
+    from recipes.resolve import resolve_run
 
-    recipe = parse_recipe(
-        load_recipe(
-            "recipes/smoke.yaml",
-            ["rewards=[{name: accuracy, params: {extract: boxed, zero_if_truncated: true}}]"],
-        )
+    run = resolve_run(
+        "recipes/smoke.yaml",
+        ["rewards=[{name: accuracy, params: {extract: boxed, zero_if_truncated: true}}]"],
     )
-    [training_reward] = reward_functions(recipe)
-    grader = training_grader(recipe)
+    [training_reward] = run.rewards
+    grader = run.training_grader
     assert grader == {
         "extract": "boxed",
         "zero_if_truncated": True,

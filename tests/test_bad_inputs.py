@@ -285,7 +285,12 @@ RECIPE_CASES = [
     ("guard-action", {"guard": {"action": "explode"}}, "guard.action: 'explode' is not one of stop, warn"),
     ("guard-patience", {"guard": {"patience": 0}}, "guard.patience must be at least 1"),
     ("guard-share", {"guard": {"min_zero_std_share": 2}}, "guard.min_zero_std_share must be at most 1"),
-    ("source-not-mapping", {"source": "DeepSeekMath"}, "source must be a mapping"),
+    ("paper-not-mapping", {"paper": "DeepSeekMath"}, "paper must be a mapping"),
+    (
+        "paper-old-name-not-mapping",
+        {"source": "DeepSeekMath"},
+        "paper must be a mapping",
+    ),  # source: is read as paper:
     # --- what the dry run used to pass and the run then hit (issue #19) ---
     (
         "report-to-unknown",
@@ -1433,11 +1438,11 @@ def test_a_second_signal_exits_at_once_without_a_checkpoint(tmp_path):
 
 
 def test_a_step_that_outlasts_the_grace_period_exits_without_a_checkpoint(monkeypatch):
-    from recipes import train as train_module
+    from recipes import signals as signals_module
 
     exits = []
-    monkeypatch.setattr(train_module, "_exit_now", exits.append)
-    signals = train_module.StopSignals(grace_s=0.05)
+    monkeypatch.setattr(signals_module, "_exit_now", exits.append)
+    signals = signals_module.StopSignals(grace_s=0.05)
     signals.training = True
     signals._handle(signal.SIGTERM, None)
     time.sleep(0.5)

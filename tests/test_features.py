@@ -9,8 +9,11 @@ import pytest
 
 from eval.generate import Sample
 from eval.run import evaluate
-from recipes.config import RecipeError, load_recipe, parse_recipe
-from recipes.train import load_training_data, main, train
+from recipes.checks import parse_recipe
+from recipes.recipe_yaml import load_recipe
+from recipes.schema import RecipeError
+from recipes.train import main, train
+from recipes.training_data import load_training_data
 
 ROOT = Path(__file__).resolve().parents[1]
 SMOKE = str(ROOT / "recipes" / "smoke.yaml")

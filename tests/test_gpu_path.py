@@ -10,7 +10,8 @@ import pytest
 from safetensors.torch import load_file
 
 from recipes.callbacks import CompletionRecorder
-from recipes.config import load_recipe, parse_recipe
+from recipes.checks import parse_recipe
+from recipes.recipe_yaml import load_recipe
 from recipes.tiny_model import build_tokenizer
 from rewards import get
 
@@ -85,11 +86,10 @@ def test_a_completion_is_truncated_only_when_generation_hit_the_length_limit(
 
 
 def test_stop_strings_reach_vllm_and_transformers_generation():
-    from recipes.train import grpo_arguments
+    from recipes.resolve import resolve_run
 
     def generation_kwargs(*overrides: str) -> dict:
-        recipe = parse_recipe(load_recipe(R1, ["model.name_or_path=tiny", *overrides]))
-        return grpo_arguments(recipe, R1)[0]["generation_kwargs"]
+        return resolve_run(R1, ["model.name_or_path=tiny", *overrides]).config.generation_kwargs
 
     assert generation_kwargs("trainer.use_vllm=true") == {
         "stop": ["</answer>"],
@@ -140,9 +140,10 @@ def _weights_changed_share(run: Path) -> float:
 def test_full_fine_tuning_keeps_fp32_master_weights_so_small_updates_land(tmp_path, monkeypatch):
     """On a GPU with bf16 the policy keeps fp32 weights and computes under bf16 autocast; forced here, on the
     CPU. Two steps at lr 1e-6 move nearly every weight; the same steps on bf16 weights round nearly all away."""
+    import recipes.resolve
     import recipes.train as runner
 
-    monkeypatch.setattr(runner, "detect_hardware", lambda: "gpu-bf16")
+    monkeypatch.setattr(recipes.resolve, "detect_hardware", lambda: "gpu-bf16")
     common = [
         "trainer.use_cpu=true",
         "trainer.max_steps=2",
@@ -163,17 +164,19 @@ def test_full_fine_tuning_keeps_fp32_master_weights_so_small_updates_land(tmp_pa
 
 
 def test_the_dry_run_shows_the_precision_and_warns_when_updates_would_round_away(capsys, monkeypatch):
-    import recipes.train as runner
+    import recipes.resolve
 
-    monkeypatch.setattr(runner, "detect_hardware", lambda: "gpu-bf16")
+    monkeypatch.setattr(recipes.resolve, "detect_hardware", lambda: "gpu-bf16")
+    from recipes.dry_run import dry_run
+
     cpu = "trainer.use_cpu=true"  # GRPOConfig refuses bf16 on a machine without a GPU otherwise
-    runner.dry_run(R1, [cpu])
+    dry_run(R1, [cpu])
     printed = capsys.readouterr().out
     assert "precision: weights float32, compute bf16 autocast, fp32 master weights" in printed
     assert "round away" not in printed
-    runner.dry_run(R1, [cpu, "model.dtype=bfloat16"])
+    dry_run(R1, [cpu, "model.dtype=bfloat16"])
     assert "warning: model.dtype bfloat16 trains the weights themselves" in capsys.readouterr().out
-    runner.dry_run(R1, [cpu, "model.lora={}"])  # LoRA: a bf16 base is frozen, nothing to round away
+    dry_run(R1, [cpu, "model.lora={}"])  # LoRA: a bf16 base is frozen, nothing to round away
     assert "round away" not in capsys.readouterr().out
 
 
@@ -189,7 +192,7 @@ PAPER_RECIPES = [
 @pytest.mark.parametrize("name", PAPER_RECIPES)
 def test_each_paper_recipe_states_its_truncation_rule_and_precision(name):
     recipe = parse_recipe(load_recipe(ROOT / "recipes" / f"{name}.yaml", []))
-    listed = set(recipe.source.settings) | set(recipe.source.not_stated)
+    listed = set(recipe.paper.settings) | set(recipe.paper.not_stated)
     assert "generation.truncated" in listed
     assert {"precision.compute", "precision.masters"} & listed or "precision.weights" in listed
 

@@ -7,26 +7,20 @@ from pathlib import Path
 
 import pytest
 
-from recipes.config import RecipeError, load_recipe, parse_recipe
+from recipes.checks import parse_recipe
+from recipes.dry_run import describe_batches
 from recipes.provenance import compare, problems
-from recipes.train import (
-    bound_reward_params,
-    build_grpo_config,
-    describe_batches,
-    evaluation_grader,
-    main,
-    train,
-)
+from recipes.recipe_yaml import load_recipe
+from recipes.resolve import resolve_run
+from recipes.schema import RecipeError
+from recipes.train import main, train
 
 ROOT = Path(__file__).resolve().parents[1]
-PAPER_RECIPES = sorted(p.name for p in (ROOT / "recipes").glob("*.yaml") if "\nsource:" in p.read_text())
+PAPER_RECIPES = sorted(p.name for p in (ROOT / "recipes").glob("*.yaml") if "\npaper:" in p.read_text())
 
 
 def _rows(name, overrides=()):
-    path = str(ROOT / "recipes" / name)
-    recipe = parse_recipe(load_recipe(path, list(overrides)))
-    config, _ = build_grpo_config(recipe, path)
-    return compare(recipe, config, bound_reward_params(recipe), evaluation_grader(recipe))
+    return compare(resolve_run(str(ROOT / "recipes" / name), list(overrides)))
 
 
 def test_every_paper_recipe_has_a_source_section():
@@ -45,9 +39,9 @@ def test_resolved_settings_match_the_source_or_a_listed_departure(name):
     assert len([r for r in rows if r.status == "follows"]) >= 15  # transcribed setting by setting
     assert not problems(rows), problems(rows)
     recipe = parse_recipe(load_recipe(ROOT / "recipes" / name))
-    for departure in recipe.source.departures:  # each departure says what, why and with what effect
-        assert departure.source and departure.here and departure.why and departure.effect
-    assert recipe.source.published and recipe.source.protocol
+    for departure in recipe.paper.departures:  # each departure says what, why and with what effect
+        assert departure.paper and departure.here and departure.why and departure.effect
+    assert recipe.paper.published and recipe.paper.protocol
 
 
 @pytest.mark.parametrize(
@@ -75,18 +69,15 @@ def test_the_dry_run_shows_the_source_table(capsys):
 
 
 def test_the_batch_arithmetic_counts_updates_per_rollout(tmp_path):
-    recipe = parse_recipe(
-        load_recipe(
-            ROOT / "recipes" / "smoke.yaml",
-            [
-                "trainer.per_device_train_batch_size=8",
-                "trainer.gradient_accumulation_steps=1",
-                "trainer.steps_per_generation=4",
-            ],
-        )
+    run = resolve_run(
+        str(ROOT / "recipes" / "smoke.yaml"),
+        [
+            "trainer.per_device_train_batch_size=8",
+            "trainer.gradient_accumulation_steps=1",
+            "trainer.steps_per_generation=4",
+        ],
     )
-    config, _ = build_grpo_config(recipe, "smoke")
-    described = describe_batches(config)
+    described = describe_batches(run)
     assert described["rollout"] == "8 prompts x 4 completions = 32 completions"
     assert described["updates per rollout"].startswith("4 ")
 
@@ -101,7 +92,7 @@ def _math_file(tmp_path, rows):
 
 
 def test_levels_select_math_problems_in_training_and_are_refused_where_there_are_none(tmp_path):
-    from recipes.train import load_training_data
+    from recipes.training_data import load_training_data
 
     rows = [
         {
@@ -132,7 +123,7 @@ def test_levels_select_math_problems_in_training_and_are_refused_where_there_are
 
 
 def test_a_mixture_takes_per_source_limits_and_is_decontaminated_against_the_eval_benchmarks(tmp_path):
-    from recipes.train import load_training_data
+    from recipes.training_data import load_training_data
 
     gsm8k = tmp_path / "gsm8k.jsonl"
     gsm8k.write_text(

@@ -12,7 +12,9 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from recipes.config import RecipeError, load_recipe, parse_override, parse_recipe
+from recipes.checks import parse_recipe
+from recipes.recipe_yaml import load_recipe, parse_override
+from recipes.schema import RecipeError
 from recipes.train import main, train
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -1,0 +1,130 @@
+"""``--dry-run``: every check the run makes before its model loads, then the resolved run printed: the model,
+the data (rows per source and level when local, what decontamination and the pass-rate filter removed), the
+rewards with every bound parameter, the batch arithmetic, the precision, the stop strings and the truncation
+rule, the evaluation protocol, the whole GRPOConfig split into what the recipe set, what the runner injected
+(and why) and TRL's defaults; for a paper recipe, the paper's settings beside the recipe's.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import data
+from recipes.callbacks import TRUNCATION_RULE
+from recipes.checks import grpo_fields
+from recipes.preflight import preflight, run_warnings
+from recipes.resolve import ResolvedRun, resolve_run
+from recipes.reward_check import PROMPTS, check_rewards
+from recipes.run_files import dump_yaml
+from recipes.schema import Recipe
+from recipes.training_data import is_local, load_arguments, load_training_data, require_enough_rows
+
+
+def describe_data(recipe: Recipe) -> dict[str, Any]:
+    """What the data section resolves to; local sources are loaded (no model needed) and counted."""
+    described: dict[str, Any] = {"sources": []}
+    for source in recipe.data.sources:
+        entry = {key: value for key, value in dataclasses.asdict(source).items() if value is not None}
+        if is_local(source):
+            dataset = data.load(**load_arguments(source, recipe.seed))
+            entry["rows"] = len(dataset)
+            if "level" in dataset.column_names:
+                entry["rows_per_level"] = {
+                    str(k): list(dataset["level"]).count(k) for k in sorted(set(dataset["level"]) - {None})
+                }
+        else:
+            entry["rows"] = "from the Hugging Face Hub (counted when the run loads it)"
+        described["sources"].append(entry)
+    described["template"] = recipe.data.template
+    described["prompts"] = f"longer than {recipe.data.max_prompt_tokens} tokens: {recipe.data.long_prompts}"
+    if recipe.data.decontaminate and recipe.eval is not None:
+        described["decontaminated_against"] = recipe.eval.benchmarks
+    return described
+
+
+def describe_batches(run: ResolvedRun) -> dict[str, Any]:
+    """The arithmetic of one rollout (``run.batches``) in words: prompts, completions, optimizer updates."""
+    config, batches = run.config, run.batches
+    processes = batches["processes"]
+    return {
+        "processes": processes,
+        "rollout": f"{batches['prompts_per_rollout']} prompts x {config.num_generations} completions = {batches['completions_per_rollout']} completions",
+        "optimizer update": f"{batches['completions_per_update']} completions ({config.per_device_train_batch_size} per device x {processes} x {config.gradient_accumulation_steps} accumulation)",
+        "updates per rollout": f"{batches['updates_per_rollout']} (steps_per_generation {config.steps_per_generation} / accumulation {config.gradient_accumulation_steps} x num_iterations {config.num_iterations})",
+    }
+
+
+def describe_config(recipe: Recipe, config: Any, injected: dict[str, str]) -> dict[str, Any]:
+    fields = grpo_fields()
+
+    def plain(value: Any) -> Any:
+        value = getattr(value, "value", value)
+        return value if isinstance(value, (int, float, str, bool, list, dict, type(None))) else str(value)
+
+    from_recipe = {key: plain(getattr(config, key)) for key in recipe.trainer}
+    from_runner = {f"{key} ({why})": plain(getattr(config, key)) for key, why in injected.items()}
+    defaults = {
+        key: plain(getattr(config, key))
+        for key in sorted(fields)
+        if key not in recipe.trainer and key not in injected and not key.startswith(("hub_", "push_to_hub"))
+    }
+    return {"set by the recipe": from_recipe, "set by the runner": from_runner, "TRL 1.16 defaults": defaults}
+
+
+def dry_run(recipe_path: str, overrides: list[str]) -> None:
+    """Every check the run makes before its model loads, then the resolved run. Local data is prepared as
+    the run prepares it (decontamination, the pass-rate filter; not the long-prompt drop, which needs the
+    tokenizer), and the rewards are called on its first rows (on canned rows for Hub data)."""
+    run = resolve_run(recipe_path, overrides)
+    recipe, config = run.recipe, run.config
+    preflight(run)
+    described = describe_data(recipe)
+    rows = None
+    if all(is_local(source) for source in recipe.data.sources):
+        report: dict[str, Any] = {}
+        train_set = load_training_data(recipe, report)
+        require_enough_rows(train_set, config, recipe_path, report)
+        described["training problems"] = {
+            "rows": report["rows"],
+            **{key: report[key] for key in ("decontamination", "pass_rate_filter") if key in report},
+            "kept": len(train_set),
+        }
+        rows = train_set.select(range(min(len(train_set), PROMPTS))).to_list()
+    check_rewards(run, rows)
+    resolved = {
+        "model": dataclasses.asdict(recipe.model),
+        "data": described,
+        "rewards": [
+            {"name": entry.name, "weight": entry.weight, "params": params}
+            for entry, params in zip(recipe.rewards, run.reward_params, strict=True)
+        ],
+        "batches": describe_batches(run),
+        "precision": run.precision.describe(),
+        "generation": {"stop": list(run.stop), "truncated": TRUNCATION_RULE},
+        "eval": dataclasses.asdict(recipe.eval) if recipe.eval else None,
+        "guard": dataclasses.asdict(recipe.guard) if recipe.guard else None,
+        "GRPOConfig": describe_config(recipe, config, run.injected),
+    }
+    print(dump_yaml(resolved))
+    for warning in run_warnings(run):
+        print(f"warning: {warning}")
+    print()
+    if recipe.paper is not None:
+        from recipes.provenance import compare, problems, table
+
+        rows = compare(run)
+        print(f"paper: {recipe.paper.title} (batch arithmetic on {recipe.paper.gpus} GPU(s))\n")
+        print(table(rows) + "\n")
+        for departure in recipe.paper.departures:
+            print(
+                f"- departs on {departure.setting}: paper {departure.paper}; here {departure.here}. Why: {departure.why}. Effect: {departure.effect}"
+            )
+        for problem in problems(rows):
+            print(f"warning: {problem}")
+        print()
+    print(
+        f"ok: {recipe_path} is valid (on {run.batches['processes']} process(es): {config.generation_batch_size} "
+        f"completions per generation batch = {run.batches['prompts_per_rollout']} prompts x "
+        f"{config.num_generations} generations; precision: {run.precision.describe()})"
+    )
