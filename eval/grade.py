@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from rewards import accuracy_reward, extract_final_answer
+from rewards import extract_final_answer, grade_completions
 from rewards.extract import EXTRACTION_MODES
 
 # The accuracy reward's defaults: what `python -m eval` grades with when no recipe says otherwise.
@@ -46,6 +46,7 @@ class Graded:
     answers: list[str | None]  # what the grader read as each completion's final answer
     scores: list[float | None]  # strict: the grader's own parameters
     lenient: list[float | None]  # the same, with the last-sentence fallback
+    incidents: dict[str, int]  # checks that gave no verdict (timeouts, crashes; each scored 0)
 
 
 def grade(
@@ -63,28 +64,26 @@ def grade(
     ([1.0, 0.0], [1.0, 1.0], ['4', None])
     """
     params = grader_params(grader)
-    echoes = {} if prompts is None else {"prompts": prompts}
-    prompt_of = list(prompts) if prompts is not None else [None] * len(completions)
-    scores = accuracy_reward(completions, golds, truncated=truncated, **echoes, **params)
-    answers = [
-        extract_final_answer(c, params["extract"], p) for c, p in zip(completions, prompt_of, strict=True)
-    ]
+    strict = grade_completions(completions, golds, truncated=truncated, prompts=prompts, **params)
+    lenient, incidents = list(strict.scores), dict(strict.incidents)
+    if params["grader"] != "repository":  # a source's rule reads one way only
+        return Graded(strict.answers, strict.scores, lenient, incidents)
     # The lenient score differs only where the lenient reading finds another answer: grade just those.
-    lenient = list(scores)
-    others = [
-        i for i, c in enumerate(completions) if extract_final_answer(c, "lenient", prompt_of[i]) != answers[i]
-    ]
+    prompt_of = list(prompts) if prompts is not None else [None] * len(completions)
+    readings = [extract_final_answer(c, "lenient", p) for c, p in zip(completions, prompt_of, strict=True)]
+    others = [i for i, reading in enumerate(readings) if reading != strict.answers[i]]
     if others:
-        regraded = accuracy_reward(
+        regraded = grade_completions(
             [completions[i] for i in others],
             [golds[i] for i in others],
             truncated=None if truncated is None else [truncated[i] for i in others],
-            **({} if prompts is None else {"prompts": [prompt_of[i] for i in others]}),
+            answers=[readings[i] for i in others],
             **{**params, "extract": "lenient"},
         )
-        for i, score in zip(others, regraded, strict=True):
+        for i, score in zip(others, regraded.scores, strict=True):
             lenient[i] = score
-    return Graded(answers, scores, lenient)
+        incidents = {kind: incidents[kind] + regraded.incidents[kind] for kind in incidents}
+    return Graded(strict.answers, strict.scores, lenient, incidents)
 
 
 def correct_flags(scores: Sequence[float | None]) -> list[bool] | None:

@@ -37,7 +37,6 @@ from eval.generate import DEFAULT_MAX_NEW_TOKENS, GenerationSettings, Transforme
 from eval.grade import correct_flags, grade, grader_params
 from eval.metrics import compute_metrics
 from rewards import has_format
-from rewards.accuracy import INCIDENTS
 from rewards.extract import EXTRACTION_MODES
 
 logger = logging.getLogger("eval")
@@ -351,7 +350,7 @@ def evaluate(
 def _add_incidents(path: Path, new: Any) -> None:
     """Items the symbolic checker could not judge (timeouts, crashes; each scored 0), kept per benchmark
     across resumed runs and reported in its metrics."""
-    if not new:
+    if not any(new.values()):
         return
     counts = read_json(path, f"delete {path}") if path.exists() else {}
     for kind, count in new.items():
@@ -409,9 +408,8 @@ def _run_benchmark(name, todo, generator, generation, template, grader, samples_
             golds = [row["answer"] for row, group in zip(rows, texts, strict=True) for _ in group]
             asked = [row["prompt"] for row, group in zip(rows, texts, strict=True) for _ in group]
             cut = [s.truncated for group in samples for s in group]
-            before = INCIDENTS.copy()
             graded = grade(flat, golds, grader, truncated=cut, prompts=asked)
-            _add_incidents(samples_path.parent / "grader_incidents.json", INCIDENTS - before)
+            _add_incidents(samples_path.parent / "grader_incidents.json", graded.incidents)
             cursor = 0
             for row, group, prompt_index in zip(rows, samples, indices, strict=True):
                 span = slice(cursor, cursor + len(group))

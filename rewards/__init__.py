@@ -15,7 +15,7 @@ import inspect
 from collections.abc import Callable
 from typing import Any
 
-from rewards.accuracy import accuracy_reward, answers_equivalent, grade_answers
+from rewards.accuracy import Grading, accuracy_reward, answers_equivalent, grade_answers, grade_completions
 from rewards.extract import extract_final_answer, last_boxed
 from rewards.format import format_reward, has_format, tag_count_reward
 from rewards.shaping import cosine_scaled_reward, repetition_penalty_reward, soft_overlong_punishment
@@ -62,6 +62,7 @@ def get(name: str, **params: Any) -> Callable[..., list]:
 
 __all__ = [
     "REGISTRY",
+    "Grading",
     "accuracy_reward",
     "answers_equivalent",
     "cosine_scaled_reward",
@@ -69,6 +70,7 @@ __all__ = [
     "format_reward",
     "get",
     "grade_answers",
+    "grade_completions",
     "has_format",
     "last_boxed",
     "repetition_penalty_reward",

@@ -15,6 +15,7 @@ import collections
 import logging
 import math
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
@@ -23,7 +24,13 @@ from rewards.extract import completion_text, extract_final_answer
 from rewards.format import has_format
 from rewards.normalize import canonical_text, strip_assignment
 from rewards.plain_numbers import parse_plain_number
-from rewards.source_graders import GRADERS, qwen_math_answer, simplerl_pair, verl_gsm8k_score
+from rewards.source_graders import (
+    GRADERS,
+    qwen_math_answer,
+    simplerl_pair,
+    verl_gsm8k_answer,
+    verl_gsm8k_score,
+)
 from rewards.stating import not_an_answer_to
 from rewards.verifier import CRASHED, DIFFERENT, EQUIVALENT, GOLD_ERROR, TIMEOUT, get_pool
 
@@ -38,8 +45,6 @@ _reported_bad_golds: set[str] = set()
 # call reads its verdicts from its own dict, so an eviction never changes a score in flight.
 _RESULTS: collections.OrderedDict[tuple[str, str], str] = collections.OrderedDict()
 _MAX_RESULTS = 200_000
-# Items the symbolic checker could not judge (they score 0): counted for the run log and eval metrics.
-INCIDENTS: collections.Counter[str] = collections.Counter()
 
 
 def grade_answers(
@@ -55,6 +60,13 @@ def grade_answers(
     >>> grade_answers(["7"], ["7 or 8"])
     [0.0]
     """
+    return _grade(golds, answers, timeout_s)[0]
+
+
+def _grade(
+    golds: Sequence[Any], answers: Sequence[str | None], timeout_s: float
+) -> tuple[list[float | None], dict[str, int]]:
+    """``grade_answers``' scores, and the checks that gave no verdict (timeouts, crashes: scored 0)."""
     if isinstance(timeout_s, bool) or not isinstance(timeout_s, (int, float)) or not 0 < timeout_s < math.inf:
         # 0 or less would fail every item math-verify is asked about, silently scoring it 0
         raise ValueError(f"timeout_s must be a finite number of seconds above 0, got {timeout_s!r}")
@@ -68,19 +80,26 @@ def grade_answers(
             _report_bad_gold(repr(gold))
         elif isinstance(answer, str) and answer.strip():
             pairs.setdefault((gold.strip(), answer), []).append(i)
-    for pair, verdict in judge(list(pairs), timeout_s).items():
+    verdicts = judge(list(pairs), timeout_s)
+    for pair, verdict in verdicts.items():
         for i in pairs[pair]:
             if verdict == GOLD_ERROR:
                 scores[i] = None
                 _report_bad_gold(pair[0])
             else:
                 scores[i] = 1.0 if verdict == EQUIVALENT else 0.0
-    return scores
+    return scores, _incidents(verdicts.values())
+
+
+def _incidents(verdicts: Any) -> dict[str, int]:
+    """How many checks gave no verdict: ``{"timeout": n, "crashed": n}``."""
+    counted = collections.Counter(v for v in verdicts if v in (TIMEOUT, CRASHED))
+    return {kind: counted[kind] for kind in (TIMEOUT, CRASHED)}
 
 
 def judge(pairs: list[tuple[str, str]], timeout_s: float = DEFAULT_TIMEOUT_S) -> dict[tuple[str, str], str]:
     """A verdict per distinct (gold, answer) pair: EQUIVALENT, DIFFERENT, GOLD_ERROR, or TIMEOUT / CRASHED
-    (the checker could not judge it; counted in ``INCIDENTS``, never remembered, scored 0)."""
+    (the checker could not judge it: never remembered, scored 0, counted by the caller)."""
     verdicts: dict[tuple[str, str], str] = {}
     symbolic = []
     for pair in pairs:
@@ -108,9 +127,7 @@ def judge(pairs: list[tuple[str, str]], timeout_s: float = DEFAULT_TIMEOUT_S) ->
             results.update((pair, result) for (pair, _), result in zip(again, retried, strict=True))
         for pair, result in results.items():
             verdicts[pair] = result
-            if result in (TIMEOUT, CRASHED):
-                INCIDENTS[result] += 1
-            else:
+            if result not in (TIMEOUT, CRASHED):
                 _remember(pair, result)
     return verdicts
 
@@ -183,28 +200,83 @@ def _report_bad_gold(gold: str) -> None:
         logger.warning("gold answer %.200r cannot be parsed; its rows score None (skipped by TRL)", gold)
 
 
-def _source_grade(grader: str, texts: list[str], golds: list[Any], timeout_s: float) -> list[float | None]:
-    """A source's own rule (rewards/source_graders.py); a missing gold scores None, as here."""
+def _source_grade(
+    grader: str, texts: list[str], golds: list[Any], timeout_s: float
+) -> tuple[list[str | None], list[float | None], dict[str, int]]:
+    """A source's own rule (rewards/source_graders.py): (answers, scores, incidents); a missing gold scores
+    None, as here."""
     golds = [
         str(g).strip() if isinstance(g, (str, int, float)) and not isinstance(g, bool) else None
         for g in golds
     ]
     if grader == "verl_gsm8k":
-        return [None if g is None else verl_gsm8k_score(t, g) for t, g in zip(texts, golds, strict=True)]
+        answers = [verl_gsm8k_answer(t) for t in texts]
+        scores = [None if g is None else verl_gsm8k_score(t, g) for t, g in zip(texts, golds, strict=True)]
+        return answers, scores, _incidents([])
     # simplerl: math-verify alone, on both sides wrapped in \boxed{}; each distinct pair checked once
-    pairs = {}
-    for i, (text, gold) in enumerate(zip(texts, golds, strict=True)):
-        found = qwen_math_answer(text)
+    answers = [qwen_math_answer(t) for t in texts]
+    pairs: dict[tuple[str, str], list[int]] = {}
+    for i, (found, gold) in enumerate(zip(answers, golds, strict=True)):
         if gold is not None and found is not None:
             pairs.setdefault(simplerl_pair(gold, found), []).append(i)
     scores: list[float | None] = [None if g is None else 0.0 for g in golds]
     results = get_pool().check(list(pairs), timeout_s) if pairs else []
     for pair, result in zip(pairs, results, strict=True):
-        if result in (TIMEOUT, CRASHED):
-            INCIDENTS[result] += 1
         for i in pairs[pair]:
             scores[i] = 1.0 if result == EQUIVALENT else None if result == GOLD_ERROR else 0.0
-    return scores
+    return answers, scores, _incidents(results)
+
+
+@dataclass(frozen=True)
+class Grading:
+    """What the grader decided for a batch, from one call: the answer it read in each completion, the
+    scores, and how many checks gave no verdict (``{"timeout": n, "crashed": n}``, each scored 0)."""
+
+    answers: list[str | None]
+    scores: list[float | None]
+    incidents: dict[str, int]
+
+
+def grade_completions(
+    completions: Sequence[Any],
+    golds: Sequence[Any],
+    extract: str = "stated",
+    zero_if_truncated: bool = False,
+    require_format: str | None = None,
+    think_prefilled: bool = False,
+    truncated: Sequence[bool] | None = None,
+    timeout_s: float = DEFAULT_TIMEOUT_S,
+    prompts: Sequence[Any] | None = None,
+    grader: str = "repository",
+    answers: Sequence[str | None] | None = None,
+) -> Grading:
+    """Grade completions against golds (the parameters are ``accuracy_reward``'s); ``answers``: the answers
+    already read from them with ``extract`` (evaluation's lenient pass reuses its reading).
+
+    >>> g = grade_completions(["So it is 4.\\n#### 4", "The answer is 5."], ["4", "4"])
+    >>> g.answers, g.scores, g.incidents
+    (['4', '5'], [1.0, 0.0], {'timeout': 0, 'crashed': 0})
+    """
+    texts = [completion_text(c) for c in completions]
+    if grader == "repository":
+        if answers is None:
+            prompts = [None] * len(texts) if prompts is None else prompts
+            answers = [extract_final_answer(t, extract, p) for t, p in zip(texts, prompts, strict=True)]
+        scores, incidents = _grade(list(golds), list(answers), timeout_s)
+    elif grader in GRADERS:
+        answers, scores, incidents = _source_grade(grader, [t or "" for t in texts], list(golds), timeout_s)
+    else:
+        raise ValueError(f"unknown grader {grader!r}; choose one of {', '.join(GRADERS)}")
+    if require_format is not None:
+        scores = [
+            0.0 if score is not None and not has_format(text, require_format, think_prefilled) else score
+            for score, text in zip(scores, texts, strict=True)
+        ]
+    if zero_if_truncated and truncated is not None:
+        scores = [
+            0.0 if cut and score is not None else score for score, cut in zip(scores, truncated, strict=True)
+        ]
+    return Grading(list(answers), scores, incidents)
 
 
 def accuracy_reward(
@@ -230,8 +302,9 @@ def accuracy_reward(
     ``extract``: which statements count as the answer (rewards/extract.py): ``stated`` (answer tags, a
     box, ``####``, "the answer is"; the default), ``lenient`` (also the last sentence, for comparison with
     other harnesses), ``boxed``, ``answer_tag`` or ``gsm8k_hash`` (one form only, as some papers grade).
-    ``zero_if_truncated``: a completion cut off before EOS scores 0 (Dr. GRPO); ``truncated`` is the
-    per-completion flag the recipe runner and evaluation pass in. ``require_format``: a completion must
+    ``zero_if_truncated``: a completion that generation stopped at its length limit (not at EOS, not at a
+    stop string) scores 0 (Dr. GRPO); ``truncated`` is the per-completion flag the recipe runner and
+    evaluation pass in. ``require_format``: a completion must
     also have this format (``rewards.format``; ``think_prefilled`` as there) to score, the way Dr. GRPO's
     R1-template reward gates correctness on the tags. ``prompts`` (TRL passes them): a completion that
     echoes its prompt is not credited with what the prompt states. ``grader``: ``repository`` (all of the
@@ -251,32 +324,20 @@ def accuracy_reward(
     >>> accuracy_reward(["x</think> <answer>72</answer>", "<answer>72</answer>"], ["72", "72"], extract="answer_tag", require_format="think_answer", think_prefilled=True)
     [1.0, 0.0]
     """
-    before = INCIDENTS.copy()
-    if grader == "repository":
-        prompts = [None] * len(completions) if prompts is None else prompts
-        answers = [
-            extract_final_answer(completion_text(c), extract, prompt)
-            for c, prompt in zip(completions, prompts, strict=True)
-        ]
-        scores = grade_answers(list(answer), answers, timeout_s=timeout_s)
-    elif grader in GRADERS:
-        scores = _source_grade(
-            grader, [completion_text(c) or "" for c in completions], list(answer), timeout_s
-        )
-    else:
-        raise ValueError(f"unknown grader {grader!r}; choose one of {', '.join(GRADERS)}")
+    grading = grade_completions(
+        completions,
+        answer,
+        extract=extract,
+        zero_if_truncated=zero_if_truncated,
+        require_format=require_format,
+        think_prefilled=think_prefilled,
+        truncated=truncated,
+        timeout_s=timeout_s,
+        prompts=prompts,
+        grader=grader,
+    )
     log_metric: Callable[[str, float], None] | None = kwargs.get("log_metric")
     if log_metric is not None:  # TRL's hook: lands in the run's logs beside the rewards
-        for kind in (TIMEOUT, CRASHED):
-            log_metric(f"grader/{kind}", float(INCIDENTS[kind] - before[kind]))
-    if require_format is not None:
-        texts = [completion_text(c) for c in completions]
-        scores = [
-            0.0 if score is not None and not has_format(text, require_format, think_prefilled) else score
-            for score, text in zip(scores, texts, strict=True)
-        ]
-    if zero_if_truncated and truncated is not None:
-        scores = [
-            0.0 if cut and score is not None else score for score, cut in zip(scores, truncated, strict=True)
-        ]
-    return scores
+        for kind, count in grading.incidents.items():
+            log_metric(f"grader/{kind}", float(count))
+    return grading.scores

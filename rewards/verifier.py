@@ -6,7 +6,7 @@ answer can then hang a whole training run. So every symbolic check runs in a sma
 processes, under two deadlines per item: a soft one inside the worker (``SOFT_TIMEOUT_S``, a signal in the
 worker's main thread; the worker survives) and a hard one here (the caller's ``timeout_s``; a worker that
 misses it is killed and replaced, for computations a signal can't interrupt). Either way the item is a
-TIMEOUT: it scores 0 and is counted (``VerifierPool.timeouts``, ``rewards.accuracy.INCIDENTS``), never
+TIMEOUT: it scores 0 and is counted (``VerifierPool.timeouts``, and in ``Grading.incidents``), never
 remembered as a verdict. (math-verify's own timeouts answer "not equivalent", which made a slow machine's
 verdicts differ from a fast one's; they are off.) A worker that dies mid-item (memory, a signal) is
 replaced and its item retried once by the caller.

@@ -276,14 +276,14 @@ def test_a_crashed_worker_is_retried_once_and_counted_if_it_crashes_again(monkey
     monkeypatch.setattr(accuracy, "_RESULTS", accuracy.collections.OrderedDict())
     pool = FakePool(CRASHED, EQUIVALENT)
     monkeypatch.setattr(accuracy, "get_pool", lambda: pool)
-    before = accuracy.INCIDENTS.copy()
-    assert grade_answers([SYMBOLIC[0][0]], [SYMBOLIC[0][1]]) == [1.0]  # the retry judged it
-    assert accuracy.INCIDENTS == before and len(pool.seen) == 2
+    graded = accuracy.grade_completions([rf"\boxed{{{SYMBOLIC[0][1]}}}"], [SYMBOLIC[0][0]])
+    assert graded.scores == [1.0] and graded.incidents == {"timeout": 0, "crashed": 0}  # the retry judged it
+    assert len(pool.seen) == 2
 
     pool = FakePool(CRASHED, CRASHED)
     monkeypatch.setattr(accuracy, "get_pool", lambda: pool)
-    assert grade_answers([SYMBOLIC[1][0]], [SYMBOLIC[1][1]]) == [0.0]
-    assert accuracy.INCIDENTS["crashed"] == before["crashed"] + 1
+    graded = accuracy.grade_completions([rf"\boxed{{{SYMBOLIC[1][1]}}}"], [SYMBOLIC[1][0]])
+    assert graded.scores == [0.0] and graded.incidents == {"timeout": 0, "crashed": 1}
     assert SYMBOLIC[1] not in accuracy._RESULTS  # not a verdict: asked again next time
 
 
@@ -343,15 +343,26 @@ def test_evaluation_grades_with_the_training_rewards_function_and_parameters(tmp
         "think_prefilled": False,
         "grader": "repository",
     }
-    assert grade_module.accuracy_reward is accuracy_reward  # evaluation's function is the reward itself
-    calls = []
-    monkeypatch.setattr(grade_module, "accuracy_reward", lambda *a, **k: calls.append(k) or [1.0] * len(a[0]))
+    # evaluation grades with the function the reward is made of, with exactly the training parameters
+    assert grade_module.grade_completions is accuracy.grade_completions
+    calls, real = [], accuracy.grade_completions
+
+    def recording(completions, golds, **kwargs):
+        calls.append(kwargs)
+        return real(completions, golds, **kwargs)
+
+    monkeypatch.setattr(grade_module, "grade_completions", recording)
     grade_module.grade(["\\boxed{1}", "So she has 1 apple."], ["1", "1"], grader, truncated=[False, True])
-    assert calls[0] == {
-        "truncated": [False, True],
+    assert calls[0] == {"truncated": [False, True], "prompts": None, **grader}  # the strict score
+    assert calls[1] == {
+        "truncated": [True],
+        "answers": ["1"],
         **grader,
-    }  # the strict score: exactly the training parameters
-    assert calls[1] == {"truncated": [True], **grader, "extract": "lenient"}  # only where the reading differs
-    # ... and training bound those same parameters to that same function
+        "extract": "lenient",
+    }  # where it differs
+    # ... and the training reward is that same function with those same parameters bound
+    monkeypatch.setattr(accuracy, "grade_completions", recording)
+    training_reward(completions=["\\boxed{1}"], answer=["1"])
+    assert {key: calls[-1][key] for key in grader} == grader
     assert training_reward.__wrapped__ is accuracy_reward
     assert {key: training_reward.params[key] for key in grader} == grader
