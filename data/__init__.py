@@ -10,6 +10,7 @@ from data.decontaminate import normalize_question, overlap
 from data.sources import (
     SOURCES,
     DataError,
+    HubError,
     check_levels,
     filter_by_pass_rate,
     levels_of,
@@ -23,6 +24,7 @@ __all__ = [
     "SOURCES",
     "TEMPLATES",
     "DataError",
+    "HubError",
     "Template",
     "check_levels",
     "filter_by_pass_rate",

@@ -104,3 +104,16 @@ def model_available(name: str) -> bool:
     from huggingface_hub import try_to_load_from_cache
 
     return isinstance(try_to_load_from_cache(name, "config.json"), str)
+
+
+def unavailable_model(name: str, pass_local: str) -> str | None:
+    """Why a model can't be had here (not a local folder, no Hub, not in the cache), with how to pass a local
+    copy where it was named (``--model path/to/model``, ``model.name_or_path=/path/to/model``); None when
+    it can be had."""
+    if model_available(name):
+        return None
+    return (
+        f"model {name!r} is not a local folder, the Hugging Face Hub can't be reached, and it is not in the local "
+        f"cache. Pass a local copy: {pass_local}. No network at all? `make demo` trains and evaluates a "
+        "model that ships with this repository, offline."
+    )

@@ -34,6 +34,10 @@ class DataError(ValueError):
     """A data set that can't be loaded as asked: the message names the input and the fix."""
 
 
+class HubError(DataError):
+    """A data set the Hugging Face Hub was to provide could not be had from it (no network, not cached)."""
+
+
 # --- gold answer extractors: raw field value -> (answer, solution) or None when there is no gold ---
 
 
@@ -379,7 +383,7 @@ def _error_text(error: BaseException) -> str:
 def _read_hub(hub_id: str, configs: tuple[str | None, ...], split: str, hint: str) -> tuple[list[dict], str]:
     # Without a network, datasets retries for most of a minute: check first and fail in seconds.
     if not offline_mode() and not hub_reachable():
-        raise DataError(
+        raise HubError(
             f"can't reach the Hugging Face Hub to load {hub_id!r} (split {split!r}). {hint} "
             "(or set HF_HUB_OFFLINE=1 to use a copy in the local cache)"
         )
@@ -389,7 +393,7 @@ def _read_hub(hub_id: str, configs: tuple[str | None, ...], split: str, hint: st
             part = datasets.load_dataset(hub_id, config, split=split)
         except Exception as error:  # noqa: BLE001
             offline = " (HF_HUB_OFFLINE is set and no cached copy exists)" if offline_mode() else ""
-            raise DataError(
+            raise HubError(
                 f"can't load {hub_id!r} config {config!r} split {split!r} from the Hub{offline}: {error}. {hint}"
             ) from error
         for row in part:

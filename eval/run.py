@@ -8,237 +8,40 @@ finishes; rerunning the same command skips the problems already done. ``<out>/me
 
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 import json
 import logging
-import math
-import re
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from tqdm import tqdm
 
 import data
-from data.files import (
-    FileError,
-    read_json,
-    read_jsonl,
-    repair_jsonl,
-    storage_failure,
-    write_atomic,
-    write_json,
-    write_problem,
-)
-from data.templates import get_template
+from data.files import FileError, read_json, read_jsonl, repair_jsonl, storage_failure, write_json
+from data.templates import Template, get_template
 from eval.generate import DEFAULT_MAX_NEW_TOKENS, GenerationSettings, TransformersBackend, render_prompt
-from eval.grade import correct_flags, grade, grader_params
+from eval.grade import correct_flags, grade
+from eval.inputs import (
+    DEFAULT_TEMPLATE,
+    EvalError,
+    check_inputs,
+    check_model,
+    check_out_dir,
+    check_settings,
+    default_out_dir,
+    evaluation_settings,
+    load_benchmark,
+    parse_data_files,
+)
 from eval.metrics import compute_metrics
+from eval.report import write_pass_rates, write_reports
 from rewards import has_format
 from rewards.extract import EXTRACTION_MODES
 
 logger = logging.getLogger("eval")
-
-DEFAULT_TEMPLATE = "qwen_math_cot"
-
-
-class EvalError(RuntimeError):
-    """An evaluation that can't run as asked; the message names the input and the fix."""
-
-
-def default_out_dir(model: str) -> Path:
-    return Path("outputs") / "eval" / re.sub(r"[^A-Za-z0-9_.-]+", "_", model.strip("/"))
-
-
-def check_model(model: str) -> None:
-    """Fail in seconds, with what to pass, when ``model`` is neither a local checkpoint nor reachable."""
-    from data.hub import CHECKPOINT_FIX, model_available, model_problem
-
-    problem = model_problem(model)
-    if problem:
-        fix = (
-            ""
-            if problem.endswith(CHECKPOINT_FIX)
-            else "; pass a local checkpoint folder (one with config.json) or a hub id"
-        )
-        raise EvalError(f"--model {problem}{fix}")
-    if not model_available(model):
-        raise EvalError(
-            f"model {model!r} is not a local folder, the Hugging Face Hub can't be reached, and it is not in the "
-            "local cache. Pass a local checkpoint: --model path/to/model (or run `make demo`, which evaluates a "
-            "model that ships offline)."
-        )
-
-
-def load_model_for_eval(model: str, batch_size: int | None = None) -> TransformersBackend:
-    check_model(model)
-    import torch
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-
-    from data.hub import checkpoint_errors, unreadable_model
-
-    gpu = torch.cuda.is_available()
-    dtype = torch.bfloat16 if gpu and torch.cuda.is_bf16_supported() else torch.float32
-    try:
-        loaded = AutoModelForCausalLM.from_pretrained(model, dtype=dtype)
-        tokenizer = AutoTokenizer.from_pretrained(model)
-    except checkpoint_errors() as error:  # a damaged or incomplete checkpoint: one line naming it
-        raise EvalError(f"--model {unreadable_model(model, error)}") from None
-    if gpu:
-        loaded = loaded.to("cuda")
-    return TransformersBackend(loaded, tokenizer, batch_size=batch_size)
-
-
-def _read_done(path: Path) -> dict[str, dict[str, Any]]:
-    """Finished problems in a samples file; a last line torn by a crash is cut off, and redone."""
-    repair_jsonl(path)
-    fix = f"delete {path} to redo that benchmark"
-    done = {}
-    for record in read_jsonl(path, fix):
-        if "id" not in record:
-            raise EvalError(f"{path}: a record without an id; {fix}")
-        done[record["id"]] = record
-    return done
-
-
-def settings_conflict(out: Path, settings: dict[str, Any]) -> str | None:
-    """How ``out`` was evaluated differently from ``settings`` (``"max_new_tokens: 4 -> 8"``), or None when
-    it holds no evaluation or one made the same way. A damaged settings file raises FileError / EvalError."""
-    path = out / "settings.json"
-    if not path.exists():
-        return None
-    fix = f"delete {out} to start over"
-    previous = read_json(path, fix)
-    if not isinstance(previous, dict):
-        raise EvalError(f"{path} is not a settings file; {fix}")
-    # A setting an older version didn't record (absent) is not a change.
-    changed = {
-        k: (previous[k], v)
-        for k, v in settings.items()
-        if k != "benchmarks" and k in previous and previous[k] != v
-    }
-    return ", ".join(f"{k}: {a!r} -> {b!r}" for k, (a, b) in changed.items()) or None
-
-
-def _check_settings(out: Path, settings: dict[str, Any]) -> None:
-    """Refuse to mix results made with other settings (the settings are written once the model loaded)."""
-    changed = settings_conflict(out, settings)
-    if changed:
-        raise EvalError(
-            f"{out} holds results made with other settings ({changed}); pass another --out, or delete that folder "
-            "to start over"
-        )
-
-
-def evaluation_settings(
-    model: str,
-    benchmarks: list[str],
-    template: str = DEFAULT_TEMPLATE,
-    n: int = 1,
-    temperature: float = 0.0,
-    top_p: float = 1.0,
-    max_new_tokens: int = DEFAULT_MAX_NEW_TOKENS,
-    data_files: dict[str, str] | None = None,
-    limit: int | None = None,
-    backend: str = "transformers",
-    seed: int = 0,
-    levels: list[int] | None = None,
-    grader: dict[str, Any] | None = None,
-    split: str = "test",
-) -> dict[str, Any]:
-    """Every setting that changes a score, as ``settings.json`` records it (a folder made with other
-    settings is refused, not mixed)."""
-    try:
-        grader = grader_params(grader)
-    except ValueError as error:
-        raise EvalError(f"--extract: {error}") from None
-    return {
-        "model": model,
-        "template": template,
-        # the template's text too: a template edited in place must not mix with results of its old wording
-        "template_digest": hashlib.sha256(repr(get_template(template)).encode()).hexdigest()[:12],
-        "n": n,
-        "temperature": temperature,
-        "top_p": top_p,
-        "max_new_tokens": max_new_tokens,
-        "limit": limit,
-        "backend": backend,
-        "seed": seed,
-        "data_files": data_files or {},
-        "levels": levels,
-        "grader": grader,
-        "split": split,
-        "benchmarks": benchmarks,
-    }
-
-
-def check_inputs(
-    benchmarks: list[str],
-    template: str,
-    n: int,
-    temperature: float,
-    top_p: float,
-    max_new_tokens: int,
-    data_files: dict[str, str],
-    limit: int | None,
-    levels: list[int] | None,
-    split: str = "test",
-) -> None:
-    """Every argument of an evaluation, checked before anything is written or loaded."""
-    known = [*data.SOURCES, "arithmetic"]
-    if not benchmarks:
-        raise EvalError(f"--benchmarks is empty; name at least one of {', '.join(known)}")
-    for name in benchmarks:
-        splits = data.SOURCES[name].splits if name in data.SOURCES else ("train", "test")
-        if name in known and split not in splits:
-            raise EvalError(f"--split {split!r}: {name} has splits {', '.join(splits)}")
-        if name not in known:
-            raise EvalError(
-                f"--benchmarks: unknown benchmark {name!r}{_closest(name, known)}; known: {', '.join(known)}"
-            )
-        if levels is not None:
-            try:
-                data.check_levels(name, levels)
-            except data.DataError as error:
-                raise EvalError(f"--levels: {error}") from None
-    if template not in data.TEMPLATES:
-        raise EvalError(
-            f"--template {template!r} is unknown{_closest(template, data.TEMPLATES)}; choose one of {', '.join(data.TEMPLATES)}"
-        )
-    for name, value, ok, rule in (
-        ("--n", n, isinstance(n, int) and n >= 1, "a whole number of samples, 1 or more"),
-        (
-            "--max-new-tokens",
-            max_new_tokens,
-            isinstance(max_new_tokens, int) and max_new_tokens >= 1,
-            "1 or more",
-        ),
-        ("--temperature", temperature, 0 <= temperature < math.inf, "a finite number, 0 (greedy) or more"),
-        ("--top-p", top_p, 0 < top_p <= 1, "above 0 and at most 1"),
-        ("--limit", limit, limit is None or limit >= 1, "1 or more"),
-    ):
-        if not ok:
-            raise EvalError(f"{name} must be {rule}, got {value}")
-    if n > 1 and temperature == 0:
-        raise EvalError(
-            f"--n {n} with --temperature 0 gives {n} identical greedy samples; set --temperature (e.g. 0.6)"
-        )
-    for name, path in data_files.items():
-        if name not in benchmarks:
-            raise EvalError(
-                f"--data-files {name}=...: {name} is not one of --benchmarks ({', '.join(benchmarks)})"
-            )
-        if not Path(path).exists():
-            raise EvalError(f"--data-files {name}={path}: no such file")
-
-
-def _closest(name: str, options: Any) -> str:
-    import difflib
-
-    matches = difflib.get_close_matches(name, list(options), n=2, cutoff=0.5)
-    return f" (did you mean {', '.join(matches)}?)" if matches else ""
 
 
 def evaluate(
@@ -287,13 +90,9 @@ def evaluate(
     grader = settings["grader"]
     chosen = get_template(template)
     out = Path(out) if out else default_out_dir(model)
-    if out.exists() and not out.is_dir():
-        raise EvalError(f"--out {out} is a file; give a folder for the results")
-    problem = write_problem(out)
-    if problem:
-        raise EvalError(f"--out {out}: {problem}; give another --out")
+    check_out_dir(out)
     sets = {
-        name: _load_benchmark(name, data_files.get(name), template, limit, levels, split)
+        name: load_benchmark(name, data_files.get(name), template, limit, levels, split)
         for name in benchmarks
     }
     for name, dataset in sets.items():
@@ -310,7 +109,7 @@ def evaluate(
         raise EvalError(
             "--backend vllm needs vLLM, which is not installed here: pip install vllm (on a machine with a GPU), or use --backend transformers"
         )
-    _check_settings(out, settings)
+    check_settings(out, settings)
     todo = {}
     for name, dataset in sets.items():
         done = _read_done(out / name / "samples.jsonl")
@@ -330,9 +129,8 @@ def evaluate(
         samples_path = folder / "samples.jsonl"
         done, rows = todo[name]
         if rows:
-            _run_benchmark(
-                name, rows, generator, generation, chosen, grader, samples_path, done, len(dataset)
-            )
+            job = Benchmark(name, rows, len(dataset), samples_path, done)
+            _run_benchmark(job, generator, generation, chosen, grader)
         records = [done[row["id"]] for row in dataset if row["id"] in done]
         write_pass_rates(folder / "pass_rates.jsonl", records)
         results[name] = compute_metrics(records)
@@ -343,8 +141,50 @@ def evaluate(
         logger.info(
             "%s: %s", name, {k: v for k, v in results[name].items() if not isinstance(v, (dict, list))}
         )
-    _write_reports(out, settings, results)
+    write_reports(out, settings, results)
     return results
+
+
+@dataclass
+class Benchmark:
+    """One benchmark's share of an evaluation: the problems still to do, and where their samples go."""
+
+    name: str
+    todo: list[dict[str, Any]]
+    total: int  # problems in the benchmark, the done ones included (for the progress bar)
+    samples_path: Path
+    done: dict[str, dict[str, Any]]  # id -> record, filled as batches finish
+
+
+def load_model_for_eval(model: str, batch_size: int | None = None) -> TransformersBackend:
+    check_model(model)
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from data.hub import checkpoint_errors, unreadable_model
+
+    gpu = torch.cuda.is_available()
+    dtype = torch.bfloat16 if gpu and torch.cuda.is_bf16_supported() else torch.float32
+    try:
+        loaded = AutoModelForCausalLM.from_pretrained(model, dtype=dtype)
+        tokenizer = AutoTokenizer.from_pretrained(model)
+    except checkpoint_errors() as error:  # a damaged or incomplete checkpoint: one line naming it
+        raise EvalError(f"--model {unreadable_model(model, error)}") from None
+    if gpu:
+        loaded = loaded.to("cuda")
+    return TransformersBackend(loaded, tokenizer, batch_size=batch_size)
+
+
+def _read_done(path: Path) -> dict[str, dict[str, Any]]:
+    """Finished problems in a samples file; a last line torn by a crash is cut off, and redone."""
+    repair_jsonl(path)
+    fix = f"delete {path} to redo that benchmark"
+    done = {}
+    for record in read_jsonl(path, fix):
+        if "id" not in record:
+            raise EvalError(f"{path}: a record without an id; {fix}")
+        done[record["id"]] = record
+    return done
 
 
 def _add_incidents(path: Path, new: Any) -> None:
@@ -358,31 +198,6 @@ def _add_incidents(path: Path, new: Any) -> None:
     write_json(path, counts)
 
 
-def write_pass_rates(path: Path, records: list[dict[str, Any]]) -> None:
-    """Each problem's share of correct samples (strict), beside its samples: what ``data.pass_rate`` in a
-    recipe filters training problems by (``python -m eval --split train --n 8``)."""
-    lines = [
-        json.dumps(
-            {"id": r["id"], "pass_rate": sum(r["correct"]) / len(r["correct"]), "n": len(r["correct"])}
-        )
-        for r in records
-        if r.get("correct")
-    ]
-    write_atomic(path, "".join(line + "\n" for line in lines))
-
-
-def _load_benchmark(
-    name: str,
-    files: str | None,
-    template: str,
-    limit: int | None,
-    levels: list[int] | None,
-    split: str = "test",
-):
-    """A benchmark's split (test unless asked); ``levels`` keeps those difficulty levels, then ``limit``."""
-    return data.load(name, split=split, data_files=files, template=template, limit=limit, levels=levels)
-
-
 def _make_backend(backend: str, model: str, batch_size: int | None):
     if backend == "vllm":
         from eval.generate import VLLMBackend
@@ -393,8 +208,14 @@ def _make_backend(backend: str, model: str, batch_size: int | None):
     return load_model_for_eval(model, batch_size)
 
 
-def _run_benchmark(name, todo, generator, generation, template, grader, samples_path, done, total) -> None:
+def _run_benchmark(
+    job: Benchmark, generator: Any, generation: GenerationSettings, template: Template, grader: dict[str, Any]
+) -> None:
+    """Generate and grade ``job``'s problems batch by batch, appending each finished record to its samples
+    file (a rerun skips them) and counting the grader's incidents beside it."""
     import torch
+
+    name, todo, samples_path, done, total = job.name, job.todo, job.samples_path, job.done, job.total
 
     torch.manual_seed(generation.seed)
     prompts = [render_prompt(generator.tokenizer, row["prompt"]) for row in todo]
@@ -442,69 +263,6 @@ def _run_benchmark(name, todo, generator, generation, template, grader, samples_
             progress.set_postfix(tok_s=f"{tokens / elapsed:.0f}", acc=f"{correct / max(1, problems):.3f}")
             progress.update(len(rows))
     progress.close()
-
-
-def _write_reports(out: Path, settings: dict[str, Any], results: dict[str, Any]) -> None:
-    previous = {}
-    if (out / "metrics.json").exists():
-        saved = read_json(
-            out / "metrics.json", f"delete it; rerunning recomputes it from {out}/*/samples.jsonl"
-        )
-        previous = saved.get("benchmarks", {}) if isinstance(saved, dict) else {}
-    merged = {**previous, **results}
-    write_json(out / "metrics.json", {"settings": settings, "benchmarks": merged})
-    lines = [
-        f"# {settings['model']}",
-        "",
-        f"template `{settings['template']}`, n={settings['n']}, temperature={settings['temperature']}, top_p={settings['top_p']}, "
-        f"max_new_tokens={settings['max_new_tokens']}, limit={settings['limit']}, backend={settings['backend']}, "
-        f"grader {settings.get('grader')}",
-        "",
-        "pass@1 is strict (the grader's own rule for a stated answer); lenient adds a last-sentence fallback.",
-        "",
-        "| benchmark | problems | pass@1 | 95% CI | pass@1 lenient | "
-        + " | ".join(_extra_keys(merged))
-        + " |",
-        "| --- | --- | --- | --- | --- | " + " | ".join("---" for _ in _extra_keys(merged)) + " |",
-    ]
-    for name, metrics in merged.items():
-        if not metrics.get("n_problems"):
-            lines.append(f"| {name} | 0 | - | - | - | " + " | ".join("-" for _ in _extra_keys(merged)) + " |")
-            continue
-        low, high = metrics["pass@1_ci95"]
-        extras = [_fmt(metrics.get(k)) for k in _extra_keys(merged)]
-        lines.append(
-            f"| {name} | {metrics['n_problems']} | {metrics['pass@1']:.1%} | {low:.1%} – {high:.1%} | "
-            f"{_fmt(metrics.get('pass@1_lenient'))} | " + " | ".join(extras) + " |"
-        )
-    write_atomic(out / "results.md", "\n".join(lines) + "\n")
-
-
-def _extra_keys(results: dict[str, Any]) -> list[str]:
-    keys = {
-        k
-        for m in results.values()
-        for k in m
-        if k.startswith(("pass@", "maj@")) and "_" not in k and k != "pass@1"
-    }
-    ordered = sorted(keys, key=lambda k: (k.split("@")[0], int(k.split("@")[1])))
-    return ordered + ["format_compliance", "mean_completion_tokens", "truncated_share"]
-
-
-def _fmt(value: Any) -> str:
-    if value is None:
-        return "-"
-    return f"{value:.1%}" if isinstance(value, float) and value <= 1 else f"{value:.0f}"
-
-
-def parse_data_files(entries: list[str]) -> dict[str, str]:
-    files = {}
-    for entry in entries:
-        if "=" not in entry:
-            raise EvalError(f"--data-files takes NAME=PATH (e.g. gsm8k=data/gsm8k_test.jsonl), got {entry!r}")
-        name, path = entry.split("=", 1)
-        files[name] = path
-    return files
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -585,7 +343,7 @@ def main(argv: list[str] | None = None) -> int:
         )
     except (EvalError, data.DataError, FileError) as error:
         message = str(error)
-        if "Hub" in message:
+        if isinstance(error, data.HubError):
             message += " Pass local copies: --data-files gsm8k=path/to/test.jsonl --model path/to/model, or run `make demo`."
         print(f"error: {message}", file=sys.stderr)
         return 2

@@ -18,8 +18,8 @@ from typing import Any
 
 from eval.grade import correct_flags, grade
 from eval.harness import HARNESS_FORMATS, compare, detect_format, read_harness_file
+from eval.inputs import parse_data_files
 from eval.metrics import compute_metrics
-from eval.run import parse_data_files
 from rewards.extract import EXTRACTION_MODES
 
 logger = logging.getLogger("eval.score")

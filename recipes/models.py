@@ -17,14 +17,11 @@ logger = logging.getLogger("recipes.train")
 
 def require_model_available(name: str) -> None:
     """Fail in seconds when a hub model can't be had: not local, no network, not in the cache."""
-    from data.hub import model_available
+    from data.hub import unavailable_model
 
-    if name != "tiny" and not model_available(name):
-        raise RecipeError(
-            f"model {name!r} is not a local folder, the Hugging Face Hub can't be reached, and it is not in the "
-            "local cache. Pass a local copy: model.name_or_path=/path/to/model. No network at all? `make demo` "
-            "trains a model that ships with this repository, offline."
-        )
+    problem = None if name == "tiny" else unavailable_model(name, "model.name_or_path=/path/to/model")
+    if problem:
+        raise RecipeError(problem)
 
 
 def load_model(run: ResolvedRun, output_dir: Path):

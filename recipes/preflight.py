@@ -182,7 +182,7 @@ def check_evaluation_folders(run: ResolvedRun) -> None:
     """A rerun into ``output_dir`` evaluates as this recipe says: an evaluation folder made with other
     settings (another eval.max_new_tokens, template, ...) is refused now, not after training."""
     recipe, output_dir = run.recipe, run.output_dir
-    from eval.run import EvalError, evaluation_settings, settings_conflict
+    from eval.inputs import EvalError, evaluation_settings, settings_conflict
 
     folders = [(output_dir / "eval", str(output_dir / "final"), recipe.eval.limit)]
     during = output_dir / "eval_during_training"

@@ -251,7 +251,7 @@ def main(argv: list[str] | None = None, keep_signal_handlers: bool = False) -> i
     """The command line; ``keep_signal_handlers``: leave Ctrl-C / SIGTERM handling on until the process
     exits (the CLI does, so that a second signal while the checkpoint is written still exits at once)."""
     from data.cli import ArgumentParser, non_negative_float
-    from eval.run import EvalError
+    from eval.inputs import EvalError
 
     parser = ArgumentParser(
         prog="python -m recipes.train",

@@ -50,7 +50,7 @@ import re
 from typing import Any
 
 from rewards.expressions import EQUIVALENT, has_arithmetic_to_do, numeric_verdict
-from rewards.normalize import canonical_text, strip_assignment
+from rewards.normalize import PROSE_WORD, canonical_text, strip_assignment
 from rewards.plain_numbers import parse_plain_number
 from rewards.stating import (
     APPROXIMATE,
@@ -85,7 +85,6 @@ _TRAILING_CLAUSE = re.compile(
     r"(?:,\s*|\s+)(?:which|but|so|because|since|where|while|whereas|meaning|i\.e\.|that is|and\s+(?:the|this|that|it|so))\b",
     re.IGNORECASE,
 )
-_PROSE_WORD = re.compile(r"(?<![\\a-zA-Z])[a-zA-Z]{3,}")
 _VALUE = re.compile(r"\$[^$]+\$|(?<![A-Za-z\d])[-+]?\d[\d,]*(?:\.\d+)?(?:/\d+)?%?(?![A-Za-z\d])")
 _SENTENCE_END = re.compile(r"\.(?:\s|$)|\n\s*\n|I hope it is correct", re.IGNORECASE)
 
@@ -589,13 +588,13 @@ def _stated_value(span: str) -> str | None:
     if hedged(span):
         return span
     outside_math = _MATH_SEGMENT.sub(" ", span)
-    words = _PROSE_WORD.findall(outside_math)
+    words = PROSE_WORD.findall(outside_math)
     if not words or "\\" in outside_math:
         return span  # a value, a formula, or LaTeX
     if not re.search(r"\d|\$", span):
         return span if len(span.split()) <= 4 else None  # a short text answer, or no answer
     trailing_words = re.fullmatch(r"(.*?[\d}$)%])\s+(?:[a-zA-Z]+\s*){1,3}", span, re.DOTALL)
-    if trailing_words and not _PROSE_WORD.search(_MATH_SEGMENT.sub(" ", trailing_words.group(1))):
+    if trailing_words and not PROSE_WORD.search(_MATH_SEGMENT.sub(" ", trailing_words.group(1))):
         return span  # "8 arrangements", "2 million": a value and its unit or scale (the grader reads both)
     values = _VALUE.findall(span)
     return values[0].strip() if len(values) == 1 else None
