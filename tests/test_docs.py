@@ -71,9 +71,15 @@ def test_links_point_at_files_in_the_repository(page):
         resolved = (page.parent / path).resolve()
         if not resolved.is_relative_to(ROOT) or not resolved.exists():
             broken.append(path)
-        elif anchor and resolved.suffix == ".md" and anchor not in anchors(resolved.read_text(encoding="utf-8")):
+        elif (
+            anchor
+            and resolved.suffix == ".md"
+            and anchor not in anchors(resolved.read_text(encoding="utf-8"))
+        ):
             broken.append(f"{path}#{anchor}")
-    assert not broken, f"{page.relative_to(ROOT)} links to files or headings the repository doesn't have: {broken}"
+    assert not broken, (
+        f"{page.relative_to(ROOT)} links to files or headings the repository doesn't have: {broken}"
+    )
 
 
 def test_docs_folder_has_pages():
@@ -82,4 +88,6 @@ def test_docs_folder_has_pages():
 
 def test_readme_is_short():
     lines = len(README.read_text(encoding="utf-8").splitlines())
-    assert lines <= README_MAX_LINES, f"README.md has {lines} lines; keep it to {README_MAX_LINES} (reference goes to docs/)"
+    assert lines <= README_MAX_LINES, (
+        f"README.md has {lines} lines; keep it to {README_MAX_LINES} (reference goes to docs/)"
+    )
