@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import random
+import re
 from collections.abc import Iterator
 
 TEST_SHARE = 0.2  # of the key space
@@ -89,6 +90,33 @@ def _word_multi_step(rng: random.Random) -> tuple[str, int, tuple]:
 _GENERATORS = {1: _one_step, 2: _two_steps, 3: _word_one_step, 4: _word_multi_step}
 
 
+def reference_solution(question: str, answer: int, key: tuple) -> str:
+    """The calculation a problem asks for, one line per step, in the question's own order (what SFT on
+    reference solutions trains on). Derived from the problem, not drawn: generating it changes no problem.
+
+    >>> reference_solution("What is 48 + 23?", 71, (1, "+", 23, 48))
+    '48 + 23 = 71'
+    >>> reference_solution("Sam has 3 cards, buys 2 boxes of 4 cards each, and gives away 1. How many cards does Sam have now?", 10, (4, "+*-", 3, 2, 4, 1))
+    '2 x 4 = 8\\n3 + 8 - 1 = 10'
+    """
+    numbers = [int(n) for n in re.findall(r"\d+", question)]
+    level = key[0]
+    if level == 1:
+        a, b = numbers
+        return f"{a} {'x' if key[1] == '*' else key[1]} {b} = {answer}"
+    if level == 2:
+        a, b, c = numbers
+        return f"{a} {key[2]} {b} {key[4]} {c} = {answer}"
+    if level == 3:
+        a, b = numbers
+        return f"{a} {key[1]} {b} = {answer}"
+    if key[1] == "+-":
+        a, b, c = numbers
+        return f"{a} + {b} - {c} = {answer}"
+    a, k, b, c = numbers
+    return f"{k} x {b} = {k * b}\n{a} + {k * b} - {c} = {answer}"
+
+
 def generate(
     split: str, size: int | None = None, seed: int = 0, levels: tuple[int, ...] | list[int] = LEVELS
 ) -> list[dict]:
@@ -124,7 +152,7 @@ def generate(
                 "id": f"arithmetic-{level}-{key_hash}",
                 "question": question,
                 "answer": str(answer),
-                "solution": "",
+                "solution": reference_solution(question, answer, key),
                 "source": "arithmetic",
                 "level": level,
             }

@@ -40,6 +40,25 @@ class Template:
         messages = [{"role": "system", "content": self.system}] if self.system else []
         return messages + [{"role": "user", "content": self.user.replace("{question}", question)}]
 
+    def write_answer(self, solution: str, answer: str) -> str:
+        """A completion that follows this template: the worked ``solution``, then the final ``answer`` stated
+        in the template's format (what SFT on reference solutions trains on).
+
+        >>> TEMPLATES["answer_is"].write_answer("23 + 48 = 71", "71")
+        '23 + 48 = 71\\nThe answer is 71.'
+        >>> TEMPLATES["r1_drgrpo"].write_answer("23 + 48 = 71", "71")
+        ' 23 + 48 = 71 </think> <answer>71</answer>'
+        """
+        solution = solution.strip()
+        if self.answer_format == "think_answer":
+            opening = " " if self.think_prefilled else "<think> "
+            return f"{opening}{solution} </think> <answer>{answer}</answer>"
+        if self.answer_format == "boxed":
+            return f"{solution}\nThe final answer is $\\boxed{{{answer}}}$."
+        if self.answer_format == "gsm8k_hash":
+            return f"{solution}\n#### {answer}"
+        return f"{solution}\nThe answer is {answer}."  # answer_is, stated
+
     @property
     def reward_params(self) -> dict[str, Any]:
         """Parameters for ``rewards.get("format", ...)`` that match this template."""

@@ -102,8 +102,9 @@ def parse_recipe(raw: dict[str, Any], num_processes: int = 1) -> Recipe:
     if recipe is not None:
         problems += _check_model(recipe.model)
         problems += _check_data(recipe.data)
-        problems += _check_rewards(recipe.rewards)
-        problems += _check_trainer(recipe.trainer, num_processes)
+        problems += _check_rewards(recipe.rewards, required=recipe.trainer_type == "grpo")
+        problems += _check_trainer(recipe.trainer, num_processes, recipe.trainer_type)
+        problems += _check_method(recipe)
         if recipe.shared_prompt and recipe.model.attn_implementation not in (None, "sdpa", "eager"):
             problems.append(
                 f"shared_prompt needs an attention implementation that takes a 4-D mask (sdpa or eager), not "
@@ -288,9 +289,33 @@ def resolve_reward_function(name: str) -> typing.Callable:
     return function
 
 
-def _check_rewards(entries: list[RewardEntry]) -> list[str]:
+def _check_method(recipe: Recipe) -> list[str]:
+    """What goes with what: SFT trains on completions (no sampling hooks); online RFT needs the accuracy
+    reward to say which completions are right, and replaces the advantages dynamic sampling selects on."""
+    problems = []
+    if recipe.trainer_type == "sft":
+        for key in ("online_rft", "shared_prompt", "dynamic_sampling"):
+            if getattr(recipe, key):
+                problems.append(
+                    f"{key} is a GRPO option; remove it (trainer_type: sft trains on the data's completions)"
+                )
+    if recipe.online_rft:
+        if not any(entry.name == "accuracy" for entry in recipe.rewards):
+            problems.append(
+                "online_rft trains on the completions the accuracy reward pays: add {name: accuracy} to rewards"
+            )
+        if recipe.dynamic_sampling is not None:
+            problems.append("online_rft and dynamic_sampling both decide which completions train; keep one")
+    if recipe.trainer_type == "grpo" and recipe.data.completion_field is not None:
+        problems.append(
+            "data.completion_field is for trainer_type: sft (GRPO samples its own completions); remove it"
+        )
+    return problems
+
+
+def _check_rewards(entries: list[RewardEntry], required: bool = True) -> list[str]:
     if not entries:
-        return ["rewards: list at least one reward, e.g. [{name: accuracy}]"]
+        return ["rewards: list at least one reward, e.g. [{name: accuracy}]"] if required else []
     problems = []
     for i, entry in enumerate(entries):
         where = f"rewards[{i}] ({entry.name})"
@@ -357,23 +382,28 @@ def _check_signature(function: typing.Callable, params: dict[str, Any], where: s
     return problems
 
 
-def grpo_fields() -> dict[str, dataclasses.Field]:
-    from trl import GRPOConfig
+def config_class(trainer_type: str = "grpo") -> type:
+    """The TRL config a recipe's trainer section fills: GRPOConfig, or SFTConfig for ``trainer_type: sft``."""
+    from trl import GRPOConfig, SFTConfig
 
-    return {f.name: f for f in dataclasses.fields(GRPOConfig) if f.init}
+    return SFTConfig if trainer_type == "sft" else GRPOConfig
 
 
-def _grpo_hints() -> dict[str, Any]:
-    from trl import GRPOConfig
+def grpo_fields(trainer_type: str = "grpo") -> dict[str, dataclasses.Field]:
+    """The fields of the recipe's TRL config (GRPOConfig, or SFTConfig for SFT recipes)."""
+    return {f.name: f for f in dataclasses.fields(config_class(trainer_type)) if f.init}
 
+
+def _grpo_hints(trainer_type: str = "grpo") -> dict[str, Any]:
     try:
-        return typing.get_type_hints(GRPOConfig)
+        return typing.get_type_hints(config_class(trainer_type))
     except Exception:  # noqa: BLE001 - a hint that doesn't resolve is checked by TRL itself
         return {}
 
 
-def _check_trainer(trainer: dict[str, Any], num_processes: int) -> list[str]:
-    fields, hints = grpo_fields(), _grpo_hints()
+def _check_trainer(trainer: dict[str, Any], num_processes: int, trainer_type: str = "grpo") -> list[str]:
+    fields, hints = grpo_fields(trainer_type), _grpo_hints(trainer_type)
+    config_name = config_class(trainer_type).__name__
     problems: list[str] = []
     for key, value in trainer.items():
         if key in RUNNER_KEYS:
@@ -381,7 +411,7 @@ def _check_trainer(trainer: dict[str, Any], num_processes: int) -> list[str]:
             continue
         if key not in fields:
             problems.append(
-                f"unknown entry trainer.{key}{closest(key, fields)} (any field of trl.GRPOConfig)"
+                f"unknown entry trainer.{key}{closest(key, fields)} (any field of trl.{config_name})"
             )
             continue
         if value is None and key in NOT_NULL:
@@ -409,6 +439,8 @@ def _check_trainer(trainer: dict[str, Any], num_processes: int) -> list[str]:
         problems.append(
             f"trainer.max_steps must be -1 (use num_train_epochs) or a positive number, got {max_steps}"
         )
+    if trainer_type == "sft":
+        return problems
     loss_type = trainer.get("loss_type", fields["loss_type"].default)
     if loss_type not in LOSS_TYPES:
         problems.append(

@@ -18,7 +18,13 @@ from recipes.resolve import ResolvedRun, resolve_run
 from recipes.reward_check import PROMPTS, check_rewards
 from recipes.run_files import dump_yaml
 from recipes.schema import Recipe
-from recipes.training_data import is_local, load_arguments, load_training_data, require_enough_rows
+from recipes.training_data import (
+    is_local,
+    load_arguments,
+    load_training_data,
+    require_enough_rows,
+    sft_completions_described,
+)
 
 
 def describe_data(recipe: Recipe) -> dict[str, Any]:
@@ -47,16 +53,19 @@ def describe_batches(run: ResolvedRun) -> dict[str, Any]:
     """The arithmetic of one rollout (``run.batches``) in words: prompts, completions, optimizer updates."""
     config, batches = run.config, run.batches
     processes = batches["processes"]
+    update = f"{batches['completions_per_update']} completions ({config.per_device_train_batch_size} per device x {processes} x {config.gradient_accumulation_steps} accumulation)"
+    if "prompts_per_rollout" not in batches:  # SFT: no rollouts
+        return {"processes": processes, "optimizer update": update}
     return {
         "processes": processes,
         "rollout": f"{batches['prompts_per_rollout']} prompts x {config.num_generations} completions = {batches['completions_per_rollout']} completions",
-        "optimizer update": f"{batches['completions_per_update']} completions ({config.per_device_train_batch_size} per device x {processes} x {config.gradient_accumulation_steps} accumulation)",
+        "optimizer update": update,
         "updates per rollout": f"{batches['updates_per_rollout']} (steps_per_generation {config.steps_per_generation} / accumulation {config.gradient_accumulation_steps} x num_iterations {config.num_iterations})",
     }
 
 
 def describe_config(recipe: Recipe, config: Any, injected: dict[str, str]) -> dict[str, Any]:
-    fields = grpo_fields()
+    fields = grpo_fields(recipe.trainer_type)
 
     def plain(value: Any) -> Any:
         value = getattr(value, "value", value)
@@ -91,7 +100,10 @@ def dry_run(recipe_path: str, overrides: list[str]) -> None:
             "kept": len(train_set),
         }
         rows = train_set.select(range(min(len(train_set), PROMPTS))).to_list()
-    check_rewards(run, rows)
+    if recipe.trainer_type == "grpo":
+        check_rewards(run, rows)
+    else:
+        described["SFT completions"] = sft_completions_described(recipe, rows)
     resolved = {
         "model": dataclasses.asdict(recipe.model),
         "data": described,
@@ -123,8 +135,14 @@ def dry_run(recipe_path: str, overrides: list[str]) -> None:
         for problem in problems(rows):
             print(f"warning: {problem}")
         print()
+    if recipe.trainer_type == "sft":
+        batches = f"SFT, {run.batches['completions_per_update']} completions per optimizer update"
+    else:
+        batches = (
+            f"{config.generation_batch_size} completions per generation batch = {run.batches['prompts_per_rollout']} "
+            f"prompts x {config.num_generations} generations"
+        )
     print(
-        f"ok: {recipe_path} is valid (on {run.batches['processes']} process(es): {config.generation_batch_size} "
-        f"completions per generation batch = {run.batches['prompts_per_rollout']} prompts x "
-        f"{config.num_generations} generations; precision: {run.precision.describe()})"
+        f"ok: {recipe_path} is valid (on {run.batches['processes']} process(es): {batches}; precision: "
+        f"{run.precision.describe()})"
     )

@@ -14,6 +14,19 @@ import yaml
 
 from recipes.resolve import ResolvedRun
 
+_METHODS = {
+    "grpo": ("GRPO", "TRL's GRPOTrainer, rule-based rewards"),
+    "online_rft": (
+        "Online RFT",
+        "TRL's GRPOTrainer sampling from the policy, trained on its correct completions",
+    ),
+    "sft": ("SFT", "TRL's SFTTrainer, the loss on the completions"),
+}
+
+
+def _method(recipe) -> str:
+    return "sft" if recipe.trainer_type == "sft" else "online_rft" if recipe.online_rft else "grpo"
+
 
 def model_card(run: ResolvedRun, summary: dict[str, Any], run_info: dict[str, Any]) -> str:
     """The card's Markdown, with the Hub's YAML header (base model, tags, data sets); ``summary`` holds the
@@ -24,7 +37,8 @@ def model_card(run: ResolvedRun, summary: dict[str, Any], run_info: dict[str, An
     header = {
         "base_model": recipe.model.name_or_path,
         "library_name": "transformers",
-        "tags": ["grpo", "trl", "math", "reinforcement-learning"],
+        "tags": [_method(recipe).replace("_", "-"), "trl", "math"]
+        + (["reinforcement-learning"] if recipe.trainer_type == "grpo" else []),
         "datasets": [s for s in sources if "/" in s] or None,
     }
     lines = [
@@ -34,8 +48,8 @@ def model_card(run: ResolvedRun, summary: dict[str, Any], run_info: dict[str, An
         "",
         f"# {Path(str(summary.get('output_dir', 'run'))).name}",
         "",
-        f"GRPO fine-tune of `{recipe.model.name_or_path}` with the recipe `{Path(recipe_path).name}` of "
-        "grpo-math-recipes (TRL's GRPOTrainer, rule-based rewards).",
+        f"{_METHODS[_method(recipe)][0]} fine-tune of `{recipe.model.name_or_path}` with the recipe "
+        f"`{Path(recipe_path).name}` of grpo-math-recipes ({_METHODS[_method(recipe)][1]}).",
         "",
     ]
     if recipe.paper is not None:

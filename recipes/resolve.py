@@ -18,7 +18,7 @@ from typing import Any
 
 import data
 import rewards
-from recipes.checks import grpo_fields, parse_recipe, resolve_reward_function
+from recipes.checks import config_class, grpo_fields, parse_recipe, resolve_reward_function
 from recipes.precision import Precision, precision_policy
 from recipes.recipe_yaml import load_recipe
 from recipes.schema import Recipe, RecipeError
@@ -71,7 +71,7 @@ def resolve_run(recipe_path: str, overrides: list[str] | tuple[str, ...] = ()) -
     params = bound_reward_params(recipe)
     training = training_grader(recipe, params)
     batches = batch_arithmetic(config, num_processes())
-    if batches["prompts_per_rollout"] < 1:
+    if batches.get("prompts_per_rollout", 1) < 1:
         raise RecipeError(
             f"a generation batch of {config.generation_batch_size} completions holds no whole group of "
             f"{config.num_generations}; raise per_device_train_batch_size or lower num_generations"
@@ -125,8 +125,9 @@ def stop_strings(recipe: Recipe) -> tuple[str, ...]:
 def grpo_arguments(
     recipe: Recipe, recipe_path: str, precision: Precision, stops: tuple[str, ...]
 ) -> tuple[dict[str, Any], dict[str, str]]:
-    """GRPOConfig keyword arguments: the trainer section, plus what the runner decides (returned
-    separately, key -> why, so that the dry run can show it)."""
+    """GRPOConfig (SFTConfig) keyword arguments: the trainer section, plus what the runner decides
+    (returned separately, key -> why, so that the dry run can show it)."""
+    grpo = recipe.trainer_type == "grpo"
     args = dict(recipe.trainer)
     injected: dict[str, str] = {}
 
@@ -142,17 +143,18 @@ def grpo_arguments(
         True,
     )
     inject("seed", recipe.seed, "the recipe's seed", True)
-    inject("reward_weights", [entry.weight for entry in recipe.rewards], "the rewards' weights", True)
+    if grpo:
+        inject("reward_weights", [entry.weight for entry in recipe.rewards], "the rewards' weights", True)
     if precision.use_cpu:
         # TRL's bf16 default fails without a GPU; use_cpu also gives real multi-process CPU runs (gloo).
         inject("use_cpu", True, "no GPU")
     inject("bf16", precision.bf16, f"precision policy: {precision.describe()}")
-    if args.get("use_vllm") == "auto":
+    if grpo and args.get("use_vllm") == "auto":
         import importlib.util
 
         vllm = not precision.use_cpu and importlib.util.find_spec("vllm") is not None
         inject("use_vllm", vllm, "use_vllm: auto", True)
-    if stops:
+    if grpo and stops:
         # vLLM takes `stop` (kept in the output, as the sources keep it); transformers takes `stop_strings`
         # (and the tokenizer, which the runner hands to generate: see generate_with_stop_strings).
         kwargs = dict(args.get("generation_kwargs") or {})
@@ -169,15 +171,15 @@ def grpo_arguments(
 
 
 def build_grpo_config(recipe: Recipe, recipe_path: str, precision: Precision, stops: tuple[str, ...]):
-    """The real ``trl.GRPOConfig``, so that TRL's own checks run before anything loads."""
-    from trl import GRPOConfig
-
+    """The real ``trl.GRPOConfig`` (``SFTConfig`` for an SFT recipe), so that TRL's own checks run before
+    anything loads."""
+    config_type = config_class(recipe.trainer_type)
     args, injected = grpo_arguments(recipe, recipe_path, precision, stops)
     try:
-        config = GRPOConfig(**args)
+        config = config_type(**args)
     except (TypeError, ValueError) as error:
         message = " ".join(str(error).split())
-        raise RecipeError(f"trl.GRPOConfig rejected the trainer section: {message}") from None
+        raise RecipeError(f"trl.{config_type.__name__} rejected the trainer section: {message}") from None
     return config, injected
 
 
@@ -250,8 +252,10 @@ def batch_arithmetic(config: Any, processes: int) -> dict[str, int]:
     """Prompts and completions per rollout and per optimizer update, and updates per rollout, on ``processes``
     processes (GPUs). TRL generates ``per_device_train_batch_size x processes x steps_per_generation``
     completions at a time and takes an optimizer step every ``gradient_accumulation_steps`` micro-batches;
-    ``num_iterations`` reuses each rollout."""
+    ``num_iterations`` reuses each rollout. An SFT config has no rollouts: its completions per update only."""
     per_update = config.per_device_train_batch_size * processes * config.gradient_accumulation_steps
+    if not hasattr(config, "num_generations"):
+        return {"processes": processes, "completions_per_update": per_update}
     per_rollout = config.per_device_train_batch_size * processes * config.steps_per_generation
     return {
         "processes": processes,

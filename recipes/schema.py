@@ -102,6 +102,11 @@ class DataSection:
         "instead (data.name, data.split, data.limit, ...)",
     )
     template: str | None = option(None, "prompt template (data/templates.py); required")
+    completion_field: str | None = option(
+        None,
+        "SFT: the field that holds each problem's completion, used as it is (a file of generated completions: "
+        "completion); by default the reference solution, written in the template's answer format",
+    )
     max_prompt_tokens: int = option(
         1024, "prompts longer than this many tokens are dropped or fail the run", min=1
     )
@@ -227,8 +232,19 @@ class PaperSection:
 class Recipe:
     model: ModelSection = option(help="the policy model")
     data: DataSection = option(help="the training data and its prompt template")
-    rewards: list[RewardEntry] = option(help="the reward functions, summed with their weights")
-    trainer: dict[str, Any] = option({}, "any field of trl.GRPOConfig, passed through")
+    trainer_type: Literal["grpo", "sft"] = option(
+        "grpo",
+        "grpo: TRL's GRPOTrainer (trainer: any field of GRPOConfig); sft: TRL's SFTTrainer on the data's "
+        "completions, the loss on the completion only (trainer: any field of SFTConfig)",
+    )
+    rewards: list[RewardEntry] = option(
+        [],
+        "the reward functions, summed with their weights (GRPO: at least one; SFT: the accuracy reward's "
+        "parameters say how the final evaluation grades)",
+    )
+    trainer: dict[str, Any] = option(
+        {}, "any field of trl.GRPOConfig (SFTConfig for trainer_type: sft), passed through"
+    )
     eval: EvalSection | None = option(None, "benchmarks scored on the final checkpoint")
     guard: GuardSection | None = option(
         None, "stop when the policy collapses (entropy or length), or after a time"
@@ -241,6 +257,12 @@ class Recipe:
         None,
         "what a paper recipe transcribes: stated settings with citations, choices, departures, results (this "
         "section was called source:, which is still read)",
+    )
+    online_rft: bool = option(
+        False,
+        "online rejection-sampling fine-tuning (DeepSeekMath §5.2.1) instead of GRPO's advantages: each "
+        "completion the accuracy reward pays gets coefficient 1, every other 0 (no baseline, nothing for wrong "
+        "answers); sampled from the current policy each step (recipes/trainer.py)",
     )
     shared_prompt: bool = option(
         False,

@@ -48,7 +48,7 @@ from recipes.run_files import (
 )
 from recipes.schema import RecipeError, list_keys
 from recipes.signals import BEFORE_TRAINING, DEFAULT_GRACE_S, Interrupted, StopSignals
-from recipes.training_data import drop_long_prompts, load_training_data, require_enough_rows
+from recipes.training_data import drop_long_prompts, load_training_data, require_enough_rows, sft_dataset
 
 logger = logging.getLogger("recipes.train")
 
@@ -85,8 +85,11 @@ def train(
     logger.info("preparing data: %s", ", ".join(source.name for source in recipe.data.sources))
     report: dict[str, Any] = {}
     train_set = load_training_data(recipe, report)
-    check_rewards(run, train_set.select(range(min(len(train_set), PROMPTS))).to_list())
+    if recipe.trainer_type == "grpo":
+        check_rewards(run, train_set.select(range(min(len(train_set), PROMPTS))).to_list())
     train_set = drop_long_prompts(train_set, tokenizer, recipe)
+    if recipe.trainer_type == "sft":
+        train_set = sft_dataset(train_set, recipe)
     require_enough_rows(train_set, config, recipe_path, report)
     resume_from = prepare_output_dir(run, info)
     signals.stage = (
@@ -123,20 +126,12 @@ def train(
 
 
 def build_trainer(run: ResolvedRun, model: Any, tokenizer: Any, train_set: Any, signals: StopSignals):
-    """The runner's GRPOTrainer (recipes/trainer.py) with the completion log, the guard, the evaluation
-    during training and the stop signals; returns (trainer, guard or None)."""
+    """The runner's GRPOTrainer (recipes/trainer.py; TRL's SFTTrainer for an SFT recipe) with the completion
+    log, the guard, the evaluation during training and the stop signals; returns (trainer, guard or None)."""
     from recipes.callbacks import CollapseGuard, CompletionRecorder, EvaluateDuringTraining
     from recipes.trainer import RecipeGRPOTrainer
 
     recipe, config, main_process = run.recipe, run.config, is_main_process()
-    recorder = CompletionRecorder(
-        run.output_dir / "completions.jsonl" if main_process else None,
-        end_token_ids=end_token_ids(model, tokenizer),
-        max_completion_length=config.max_completion_length,
-        stop=run.stop,
-    )
-    if not config.use_vllm and (config.generation_kwargs or {}).get("stop_strings"):
-        generate_with_stop_strings(model, tokenizer)
     callbacks = [signals.callback()]
     guard = CollapseGuard(**dataclasses.asdict(recipe.guard)) if recipe.guard is not None else None
     if guard is not None:
@@ -152,7 +147,34 @@ def build_trainer(run: ResolvedRun, model: Any, tokenizer: Any, train_set: Any, 
             callbacks.append(
                 EvaluateDuringTraining(recipe.eval.every_steps, settings, out, tokenizer, main_process)
             )
-    trainer_class, extra = RecipeGRPOTrainer, {"shared_prompt": recipe.shared_prompt}
+    if recipe.trainer_type == "sft":
+        from trl import SFTTrainer
+
+        trainer = SFTTrainer(
+            model=model,
+            args=config,
+            train_dataset=train_set,
+            processing_class=tokenizer,
+            peft_config=peft_config(recipe),
+            callbacks=callbacks,
+        )
+        return trainer, guard
+    recorder = CompletionRecorder(
+        run.output_dir / "completions.jsonl" if main_process else None,
+        end_token_ids=end_token_ids(model, tokenizer),
+        max_completion_length=config.max_completion_length,
+        stop=run.stop,
+    )
+    if not config.use_vllm and (config.generation_kwargs or {}).get("stop_strings"):
+        generate_with_stop_strings(model, tokenizer)
+    names = [entry.name for entry in recipe.rewards]
+    trainer_class, extra = (
+        RecipeGRPOTrainer,
+        {
+            "shared_prompt": recipe.shared_prompt,
+            "online_rft_reward": names.index("accuracy") if recipe.online_rft else None,
+        },
+    )
     if recipe.dynamic_sampling is not None:
         from recipes.dynamic_sampling import DynamicSamplingGRPOTrainer
 
@@ -206,7 +228,8 @@ def save(
         "time_budget": guard.timed_out if guard else None,
         "final_model": str(output_dir / "final") if not interrupted and trained else None,
         "curves": str(curves) if curves else None,
-        "last_log": next((e for e in reversed(trainer.state.log_history) if "reward" in e), {}),
+        # The last training log (a GRPO one has a reward; an SFT one a loss), not the run's closing totals.
+        "last_log": next((e for e in reversed(trainer.state.log_history) if "reward" in e or "loss" in e), {}),
     }
     write_json(summary_file(output_dir), summary)
     return summary

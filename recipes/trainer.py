@@ -1,4 +1,10 @@
-"""The runner's trainer: TRL's ``GRPOTrainer`` with two hooks.
+"""The runner's trainer: TRL's ``GRPOTrainer`` with three hooks.
+
+**Online RFT** (``online_rft: true``; DeepSeekMath §5.2.1, Eq. 10): the completions are sampled from the
+current policy as GRPO's are, but each gets the gradient coefficient ``1`` when the accuracy reward pays it
+and ``0`` otherwise: no baseline, nothing learned from wrong answers, the same weight for every right one.
+TRL computes the rewards and the advantages (``_generate_and_score_completions``); this replaces the
+advantages with those coefficients.
 
 **Shared prompts** (``shared_prompt: true`` in a recipe; recipes/shared_prompt.py): each group's prompt is
 computed once in the loss (``_get_per_token_logps_and_entropies``, which TRL also calls for the old and the
@@ -38,9 +44,13 @@ def strip_trailing(ids: list[int], pad: int) -> list[int]:
 
 
 class RecipeGRPOTrainer(GRPOTrainer):
-    def __init__(self, *args: Any, shared_prompt: bool = False, **kwargs: Any):
+    def __init__(
+        self, *args: Any, shared_prompt: bool = False, online_rft_reward: int | None = None, **kwargs: Any
+    ):
         super().__init__(*args, **kwargs)
         self.shared_prompt = shared_prompt
+        self.online_rft_reward = online_rft_reward  # the index of the accuracy reward, for online RFT
+        self._rewards_per_func = None
         if shared_prompt and not self.use_vllm:
             model = self.accelerator.unwrap_model(self.model)
             inner = getattr(model, "get_base_model", lambda: model)()  # PEFT calls the inner model's generate
@@ -128,3 +138,32 @@ class RecipeGRPOTrainer(GRPOTrainer):
                 stop=stop,
             )
         return [d.tokens for d in decoded]
+
+    def _calculate_rewards(self, inputs, prompts, completions, completion_ids_list):
+        rewards_per_func = super()._calculate_rewards(inputs, prompts, completions, completion_ids_list)
+        self._rewards_per_func = rewards_per_func  # every process's rows, in order: sliced below
+        return rewards_per_func
+
+    def _generate_and_score_completions(self, inputs: list[dict[str, Any]]) -> dict[str, Any]:
+        batch = super()._generate_and_score_completions(inputs)
+        if self.online_rft_reward is not None:
+            batch["advantages"] = online_rft_coefficients(
+                self._rewards_per_func[:, self.online_rft_reward],
+                self.accelerator.process_index,
+                len(batch["advantages"]),
+            ).to(batch["advantages"].device)
+        return batch
+
+
+def online_rft_coefficients(accuracy: Any, process_index: int, rows: int) -> Any:
+    """DeepSeekMath's Eq. 10, GC_RFT = I(o): 1.0 for a completion the accuracy reward paid in full, else 0.0,
+    for this process's ``rows`` of the gathered rewards.
+
+    >>> import torch
+    >>> online_rft_coefficients(torch.tensor([1.0, 0.0, float("nan"), 1.0]), 1, 2)
+    tensor([0., 1.])
+    """
+    import torch
+
+    paid = torch.nan_to_num(accuracy.float(), nan=0.0) >= 1.0
+    return paid.float()[process_index * rows : (process_index + 1) * rows]

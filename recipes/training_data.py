@@ -101,6 +101,10 @@ def drop_long_prompts(dataset, tokenizer: Any, recipe: Recipe):
 def require_enough_rows(dataset, config: Any, where: str, report: dict[str, Any] | None = None) -> None:
     """A run that can't make one step fails here, naming the count, instead of 'finishing' untrained; when
     the pass-rate filter removed the rows, the message blames the filter (``report``: load_training_data's)."""
+    if not hasattr(config, "num_generations"):  # SFT: any row trains
+        if len(dataset) == 0:
+            raise RecipeError(f"{where}: no usable training rows; add data")
+        return
     needed = config.generation_batch_size // config.num_generations
     if len(dataset) >= needed:
         return
@@ -122,3 +126,62 @@ def require_enough_rows(dataset, config: Any, where: str, report: dict[str, Any]
 def is_local(source: Any) -> bool:
     """A source the dry run can load: generated, or from local files (not the Hub)."""
     return source.name == "arithmetic" or source.data_files is not None or Path(source.name).exists()
+
+
+def _completion_text(row: dict[str, Any], recipe: Recipe) -> str:
+    """An SFT completion: ``data.completion_field`` as it is, or the reference solution written out in the
+    template's answer format; empty when the row has neither."""
+    field = recipe.data.completion_field
+    if field is not None:
+        value = row.get(field)
+        return value.strip() if isinstance(value, str) else ""
+    solution = row.get("solution") or ""
+    if not solution.strip():
+        return ""
+    return data.get_template(recipe.data.template).write_answer(solution, str(row["answer"]))
+
+
+def sft_dataset(dataset, recipe: Recipe):
+    """The training rows as SFTTrainer's prompt-completion pairs (the loss on the completion only): the
+    template's prompt, and the completion as a chat turn for chat templates or text for plain ones. Rows
+    without a completion are dropped with a count; none at all is an error naming the fix."""
+    field = recipe.data.completion_field
+    if field is not None and len(dataset) and field not in dataset.column_names:
+        raise RecipeError(
+            f"data.completion_field {field!r} is not a field of the data (it has {', '.join(dataset.column_names)})"
+        )
+    completions = [_completion_text(row, recipe) for row in dataset]
+    keep = [i for i, text in enumerate(completions) if text]
+    if not keep:
+        what = f"field {field!r}" if field else "reference solutions (the solution field)"
+        raise RecipeError(
+            f"data: none of the {len(dataset)} training rows has {what}; SFT needs them: use a data set with "
+            "solutions (gsm8k, math, arithmetic) or a file of completions with data.completion_field: completion"
+        )
+    if len(keep) < len(dataset):
+        logger.warning(
+            "SFT: dropped %d of %d rows without a completion", len(dataset) - len(keep), len(dataset)
+        )
+    chat = not isinstance(dataset[0]["prompt"], str)
+    rows = dataset.select(keep)
+    texts = [completions[i] for i in keep]
+    values = [[{"role": "assistant", "content": text}] for text in texts] if chat else texts
+    return rows.add_column("completion", values)
+
+
+def sft_completions_described(recipe: Recipe, rows: list[dict[str, Any]] | None) -> dict[str, Any]:
+    """The dry run's view of the SFT completions: where they come from, and the first one."""
+    source = (
+        f"field {recipe.data.completion_field}"
+        if recipe.data.completion_field
+        else "reference solutions in the template's format"
+    )
+    described: dict[str, Any] = {"from": source}
+    if rows:
+        described["first"] = _completion_text(rows[0], recipe)
+        if not described["first"]:
+            raise RecipeError(
+                f"data: the first training row has no {'field ' + repr(recipe.data.completion_field) if recipe.data.completion_field else 'reference solution'}; "
+                "SFT needs a completion for every row (data.completion_field names a field of completions)"
+            )
+    return described
