@@ -1,5 +1,5 @@
-"""Multi-node: the Slurm launcher's commands, and two "nodes" on localhost (two torchrun launchers meeting
-at a rendezvous, gloo on the CPU) that end with identical parameters."""
+"""Several processes: two ranks on one machine, the Slurm launcher's commands, and two "nodes" on
+localhost (two torchrun launchers meeting at a rendezvous, gloo on the CPU) that end with identical parameters."""
 
 import json
 import os
@@ -9,8 +9,39 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SLURM = ROOT / "recipes" / "slurm" / "train.slurm"
+SMOKE = str(ROOT / "recipes" / "smoke.yaml")
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="two gloo ranks on one CPU machine")
+def test_two_ranks_finish_with_identical_parameters(tmp_path):
+    command = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--nproc_per_node",
+        "2",
+        "--master_port",
+        "29531",
+        "-m",
+        "recipes.train",
+        SMOKE,
+        f"output_dir={tmp_path}",
+        "trainer.per_device_train_batch_size=4",
+    ]
+    result = subprocess.run(
+        command,
+        cwd=ROOT,
+        env={**os.environ, "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "1"},
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    ranks = [json.loads((tmp_path / f"summary-rank{r}.json").read_text()) for r in (0, 1)]
+    assert ranks[0]["global_step"] == ranks[1]["global_step"] == 3
+    assert ranks[0]["parameter_checksum"] == ranks[1]["parameter_checksum"]
 
 
 def _dry_run(*args, nodes="n1 n2 n3"):

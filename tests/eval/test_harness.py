@@ -1,9 +1,7 @@
-"""eval.score regrades other harnesses' real output files (tests/fixtures/harness, written by the tools
-themselves) and shows their own scores beside ours, with the problems where they differ."""
+"""eval/harness.py: other harnesses' real output files (tests/fixtures/harness, written by the tools
+themselves) read back to their own scores, beside ours."""
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -12,7 +10,7 @@ from eval.harness import detect_format, read_harness_file
 from eval.score import main as score_main
 from eval.score import score_rows
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "tests" / "fixtures" / "harness"
 # (file, format, the harness's own aggregate file, the task's key in it)
 FILES = [
@@ -89,23 +87,6 @@ def test_golds_are_read_as_the_data_sets_store_them(shared_dir):
     assert grade_answers(golds, [row["answer"] for row in minerva]) == [1.0] * len(minerva)
 
 
-def test_the_cli_tells_formats_apart_and_explains_the_difference(tmp_path):
-    result = subprocess.run(
-        [sys.executable, "-m", "eval.score", str(FIXTURES / "lighteval-0.13.0_gsm8k_details.parquet")],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert result.returncode == 0, result.stderr
-    metrics = json.loads(result.stdout)
-    assert (
-        metrics["harness"]["format"] == "lighteval"
-        and metrics["harness"]["metrics"]["extractive_match"] == 0.6
-    )
-    assert "lighteval extractive_match: 60.0% (2 problems disagree with our strict score)" in result.stderr
-
-
 @pytest.mark.parametrize(
     ("content", "suffix", "fmt", "expected"),
     [
@@ -130,9 +111,3 @@ def test_damaged_harness_files_are_one_line_errors(content, suffix, fmt, expecte
     assert score_main([str(path), "--format", fmt]) == 2
     error = capsys.readouterr().err
     assert expected in error and "Traceback" not in error and error.count("\n") == 1
-
-
-def test_a_harness_output_folder_names_the_files_to_pass(tmp_path, capsys):
-    (tmp_path / "samples_gsm8k_2026.jsonl").write_text("{}")
-    assert score_main([str(tmp_path)]) == 2
-    assert "holds samples_gsm8k_2026.jsonl" in capsys.readouterr().err

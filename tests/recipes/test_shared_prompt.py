@@ -1,6 +1,7 @@
-"""Shared-prompt GRPO is exact: the same per-token log-probabilities, loss and gradient of every parameter
-as TRL's own computation (fp32, tight tolerance), with left-padded prompts of different lengths, groups that
-finish at different lengths, shuffled rows and LoRA; and the comparison fails when the sharing is wrong."""
+"""recipes/shared_prompt.py: shared-prompt GRPO is exact: the same per-token log-probabilities, loss and
+gradient of every parameter as TRL's own computation (fp32, tight tolerance), with left-padded prompts of
+different lengths, groups that finish at different lengths, shuffled rows and LoRA; and the comparison fails
+when the sharing is wrong."""
 
 from __future__ import annotations
 
@@ -125,47 +126,3 @@ def test_the_comparison_fails_when_a_prompt_is_attended_by_the_wrong_group(tmp_p
     monkeypatch.setattr(shared_prompt, "group_rows", wrong)
     found = _differences(tmp_path)
     assert found["logps"] > 1e-3 and found["gradient"] > 1e-3, found
-
-
-def test_shared_generation_gives_the_same_greedy_tokens(tmp_path):
-    from transformers import GenerationConfig
-
-    from recipes.tiny_model import fit_to_texts
-
-    model, tokenizer = build_tiny_model(seed=0)
-    system = "Solve the problem and state the answer. "
-    fit_to_texts(model, tokenizer, [f"{system}What is {a} + 1? {a + 1}" for a in range(6)], steps=40)
-    questions = ["What is 3 + 1?", "What is 12 + 1?", "What is 3 + 1?", "What is 4 + 1?", "What is 12 + 1?"]
-    tokenizer.padding_side = "left"
-    batch = tokenizer([system + q for q in questions], return_tensors="pt", padding=True)
-    config = GenerationConfig(max_new_tokens=6, do_sample=False, pad_token_id=0, eos_token_id=1)
-    plain = model.generate(**batch, generation_config=config)
-    shared = prefix_cache.generate_sharing_prompts(model, model.generate)(**batch, generation_config=config)
-    assert torch.equal(plain, shared)
-    laid = prefix_cache.prefill_shared(model, batch["input_ids"], batch["attention_mask"])
-    assert laid is not None and laid[2].get_seq_length() == batch["input_ids"].size(1) - 1
-
-
-def test_a_recipe_trains_with_shared_prompts(tmp_path):
-    from recipes.train import train
-
-    summary = train(
-        "recipes/smoke.yaml", [f"output_dir={tmp_path}", "shared_prompt=true", "trainer.max_steps=2"]
-    )
-    assert summary["global_step"] == 2 and summary["final_model"]
-
-
-def test_evaluation_shares_the_system_prompt_and_gives_the_same_greedy_outputs():
-    from eval.generate import GenerationSettings, TransformersBackend
-
-    model, tokenizer = build_tiny_model(seed=2)
-    prompts = [
-        f"<|system|>Solve the problem, then state the answer.\n<|user|>What is {a} + 2?\n"
-        for a in (3, 14, 159)
-    ]
-    settings = GenerationSettings(max_new_tokens=8)
-    plain = TransformersBackend(model, tokenizer, plain=True).generate(prompts, settings)
-    shared = TransformersBackend(model, tokenizer).generate(prompts, settings)
-    assert [s[0].text for s in plain] == [s[0].text for s in shared]
-    sampled = GenerationSettings(max_new_tokens=8, n=3, temperature=1.0)
-    assert [len(s) for s in TransformersBackend(model, tokenizer).generate(prompts, sampled)] == [3, 3, 3]

@@ -1,4 +1,4 @@
-"""Bad inputs and interruptions, as a hostile user would try them.
+"""Bad inputs, as a hostile user would try them (interruptions: test_signals_and_resume.py).
 
 Every case asserts the exit code, that the message is one ``error:`` line naming the input and the fix,
 that no traceback escapes, and that the corrected rerun then succeeds (from the same folder, where a
@@ -8,13 +8,9 @@ folder is involved: a failed run must not block the next one).
 from __future__ import annotations
 
 import copy
-import errno
 import importlib.util
 import json
 import os
-import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -27,7 +23,7 @@ from eval.score import main as score_main
 from recipes.tiny_model import save_tiny_model
 from recipes.train import main as train_main
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SMOKE = yaml.safe_load((ROOT / "recipes" / "smoke.yaml").read_text())
 DELETE = object()
 
@@ -720,6 +716,40 @@ def test_non_utf8_recipe_names_line_and_column(tmp_path, capsys):
     _one_error_line(capsys.readouterr().err, "line 3, column 20: not UTF-8 text")
 
 
+SMOKE_PATH = str(ROOT / "recipes" / "smoke.yaml")
+
+
+def test_dry_run_reports_errors_without_a_traceback(capsys):
+    assert train_main([SMOKE_PATH, "trainer.loss_type=ppo", "--dry-run"]) == 2
+    assert "loss_type 'ppo'" in capsys.readouterr().err
+
+
+def test_an_unreachable_hub_model_fails_at_start_with_what_to_pass(monkeypatch, capsys):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    assert train_main([str(ROOT / "recipes" / "gsm8k_qwen2.5-0.5b-instruct.yaml")]) == 2
+    error = capsys.readouterr().err
+    assert "Qwen/Qwen2.5-0.5B-Instruct" in error and "model.name_or_path=" in error and "make demo" in error
+
+
+@pytest.mark.parametrize(
+    ("override", "expected"),
+    [
+        ("trainer.push_to_hub=true", "push_to_hub needs the Hugging Face Hub"),
+        pytest.param(
+            "trainer.report_to=[wandb]",
+            "trainer.report_to 'wandb' is not installed or not configured: make setup-tracking",
+            marks=pytest.mark.skipif(
+                importlib.util.find_spec("wandb") is not None, reason="wandb is installed"
+            ),
+        ),
+    ],
+)
+def test_trackers_and_the_hub_are_checked_before_the_model_loads(override, expected, capsys, monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    assert train_main([SMOKE_PATH, override, "--dry-run"]) == 2
+    assert expected in capsys.readouterr().err
+
+
 # --- python -m eval ---------------------------------------------------------------------------------------
 
 
@@ -935,16 +965,6 @@ def test_an_eval_out_folder_that_cant_be_written_is_one_line(
     _one_error_line(capsys.readouterr().err, expected)
     (tmp_path / "taken").unlink(missing_ok=True)
     assert _run(eval_main, _eval_argv(tiny_model_dir, fixed)) == 0
-
-
-def test_metrics_hold_no_infinity_or_nan(tmp_path):
-    from data.files import write_json
-
-    path = write_json(tmp_path / "metrics.json", {"temperature": float("inf"), "loss": float("nan")})
-    assert json.loads(path.read_text(), parse_constant=lambda name: pytest.fail(f"{name} in JSON")) == {
-        "temperature": None,
-        "loss": None,
-    }
 
 
 def test_a_torn_samples_line_is_redone_not_merged_into_the_next(tiny_model_dir, tmp_path, monkeypatch):
@@ -1249,203 +1269,3 @@ def test_long_prompts_are_dropped_and_counted(tmp_path, caplog, monkeypatch):
     with caplog.at_level("WARNING"):
         assert train_main(argv) == 0
     assert "dropped 1 of 5 prompts longer than data.max_prompt_tokens=400" in caplog.text
-
-
-# --- interrupted and crashed runs ---------------------------------------------------------------------------
-
-
-def test_resume_skips_a_checkpoint_cut_off_mid_write(tmp_path, caplog, monkeypatch):
-    monkeypatch.chdir(ROOT)
-    argv = ["recipes/smoke.yaml", f"output_dir={tmp_path}", "trainer.max_steps=4", "trainer.save_steps=2"]
-    assert train_main(argv) == 0
-    # checkpoint-4 as a kill or a full disk leaves it: no complete trainer_state.json
-    state = tmp_path / "checkpoint-4" / "trainer_state.json"
-    state.write_text(state.read_text()[:40])
-    (tmp_path / "checkpoint-5").mkdir()  # and one with nothing in it at all
-    summary = tmp_path / "summary.json"
-    summary.unlink()
-    with caplog.at_level("WARNING"):
-        assert train_main(argv) == 0
-    assert "checkpoint-5 is incomplete" in caplog.text and "checkpoint-4 is incomplete" in caplog.text
-    resumed = json.loads(summary.read_text())
-    assert resumed["resumed_from"].endswith("checkpoint-2") and resumed["global_step"] == 4
-    steps = [json.loads(line)["step"] for line in (tmp_path / "completions.jsonl").open()]
-    assert sorted(set(steps)) == [1, 2, 3, 4]
-    assert all(steps.count(step) == steps.count(1) for step in (2, 3, 4))  # each step once, not redone twice
-
-
-def test_a_full_disk_mid_run_is_one_line_and_the_rerun_resumes(tmp_path, capsys, monkeypatch):
-    from transformers import Trainer
-
-    monkeypatch.chdir(ROOT)
-    save = Trainer._save_checkpoint
-
-    def disk_fills_at_step_4(self, model, trial):
-        if self.state.global_step < 4:
-            return save(self, model, trial)
-        folder = Path(self.args.output_dir) / f"checkpoint-{self.state.global_step}"
-        folder.mkdir(parents=True, exist_ok=True)
-        (folder / "model.safetensors").write_bytes(b"\0" * 64)  # what got written before the disk filled
-        raise OSError(errno.ENOSPC, "No space left on device", str(folder / "optimizer.pt"))
-
-    monkeypatch.setattr(Trainer, "_save_checkpoint", disk_fills_at_step_4)
-    argv = ["recipes/smoke.yaml", f"output_dir={tmp_path}", "trainer.max_steps=4", "trainer.save_steps=2"]
-    assert train_main(argv) == 2
-    _one_error_line(capsys.readouterr().err, "no space left on device (writing")
-    assert not (tmp_path / "final").exists() and not (tmp_path / "summary.json").exists()
-    monkeypatch.setattr(Trainer, "_save_checkpoint", save)  # space freed
-    assert train_main(argv) == 0
-    summary = json.loads((tmp_path / "summary.json").read_text())
-    assert summary["resumed_from"].endswith("checkpoint-2") and summary["global_step"] == 4
-
-
-def test_an_infinite_reward_during_training_stops_the_run(tmp_path, capsys, monkeypatch):
-    monkeypatch.chdir(ROOT)
-    argv = ["recipes/smoke.yaml", f"output_dir={tmp_path}", "trainer.max_steps=1"]
-    # finite on the dry run's batch, infinite once training calls it: the run's own guard stops it
-    assert (
-        train_main([*argv, "rewards=[{name: accuracy}, {name: 'tests.user_rewards:inf_in_training'}]"]) == 2
-    )
-    _one_error_line(capsys.readouterr().err, "reward inf_in_training returned inf for completion 0 of step 1")
-    assert not (tmp_path / "final").exists() and not (tmp_path / "summary.json").exists()
-    assert train_main(argv) == 0  # the reward fixed (here: dropped), same folder
-    assert (tmp_path / "final").exists()
-
-
-EVAL_SECTION = "eval={benchmarks: [arithmetic], limit: 2, max_new_tokens: 4}"
-
-
-def test_a_finished_run_rerun_with_another_eval_protocol_evaluates_without_training(
-    tmp_path, capsys, monkeypatch
-):
-    monkeypatch.chdir(ROOT)
-    argv = ["recipes/smoke.yaml", f"output_dir={tmp_path}"]
-    assert train_main([*argv, EVAL_SECTION]) == 0
-    checkpoints = sorted(p.name for p in tmp_path.glob("checkpoint-*"))
-    capsys.readouterr()
-    other = EVAL_SECTION.replace("max_new_tokens: 4", "max_new_tokens: 8")
-    assert train_main([*argv, other]) == 2  # was a traceback naming --out, after the model loaded
-    _one_error_line(
-        capsys.readouterr().err,
-        f"holds an evaluation made with other settings (max_new_tokens: 4 -> 8); delete {tmp_path / 'eval'}",
-    )
-    import shutil
-
-    shutil.rmtree(tmp_path / "eval")
-    assert train_main([*argv, other]) == 0
-    assert (
-        sorted(p.name for p in tmp_path.glob("checkpoint-*")) == checkpoints
-    )  # evaluated, not trained again
-    summary = json.loads((tmp_path / "summary.json").read_text())
-    assert summary["global_step"] == 3 and summary["eval"]["arithmetic"]["n_problems"] == 2
-    assert json.loads((tmp_path / "eval" / "settings.json").read_text())["max_new_tokens"] == 8
-
-
-def _start(argv, env=None):
-    return subprocess.Popen(
-        [sys.executable, "-m", "recipes.train", *argv],
-        cwd=ROOT,
-        env={**os.environ, "HF_HUB_OFFLINE": "1", **(env or {})},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-
-
-def _wait_for_line(process, text, timeout=120):
-    deadline = time.monotonic() + timeout
-    seen = []
-    while time.monotonic() < deadline:
-        line = process.stdout.readline()
-        if not line:
-            break
-        seen.append(line)
-        if text in line:
-            return seen
-    raise AssertionError(f"{text!r} not seen: {''.join(seen)[-2000:]}")
-
-
-def test_sigterm_during_data_preparation_exits_promptly_with_143(tmp_path):
-    rows = [{"q": f"What is {i} + 1? " + "word " * 20, "a": str(i + 1)} for i in range(200_000)]
-    path = _write_jsonl(tmp_path / "big.jsonl", rows)
-    process = _start(
-        [
-            "recipes/smoke.yaml",
-            f"output_dir={tmp_path / 'run'}",
-            f"data.name={path}",
-            "data.question_field=q",
-            "data.answer_field=a",
-            "data.levels=null",
-            "data.limit=null",
-        ]
-    )
-    _wait_for_line(process, "preparing data")
-    sent = time.monotonic()
-    process.send_signal(signal.SIGTERM)
-    output = process.communicate(timeout=120)[0]
-    assert process.returncode == 143, output
-    assert time.monotonic() - sent < 30, "the signal waited for data preparation to finish"
-    assert "stopped by SIGTERM before training started" in output and "Traceback" not in output
-    assert not (tmp_path / "run" / "recipe.yaml").exists()
-
-
-def test_sigterm_during_the_final_evaluation_says_training_finished_and_the_rerun_only_evaluates(
-    tmp_path, monkeypatch
-):
-    argv = [
-        "recipes/smoke.yaml",
-        f"output_dir={tmp_path}",
-        "eval={benchmarks: [arithmetic], limit: 16, max_new_tokens: 32}",
-    ]
-    process = _start(argv)
-    _wait_for_line(process, "final evaluation of")
-    process.send_signal(signal.SIGTERM)
-    output = process.communicate(timeout=120)[0]
-    assert process.returncode == 143, output
-    assert (
-        f"stopped by SIGTERM after training finished (the model is saved in {tmp_path / 'final'})" in output
-    )
-    assert "rerun the same command to finish the evaluation (training is not repeated)" in output
-    assert "nothing was written" not in output and "Traceback" not in output
-    checkpoints = sorted(p.name for p in tmp_path.glob("checkpoint-*"))
-    monkeypatch.chdir(ROOT)
-    assert train_main(argv) == 0
-    assert sorted(p.name for p in tmp_path.glob("checkpoint-*")) == checkpoints
-    summary = json.loads((tmp_path / "summary.json").read_text())
-    assert summary["global_step"] == 3 and summary["eval"]["arithmetic"]["n_problems"] == 16
-    assert (tmp_path / "final" / "README.md").exists()
-
-
-def test_a_second_signal_exits_at_once_without_a_checkpoint(tmp_path):
-    process = _start(
-        [
-            "recipes/smoke.yaml",
-            f"output_dir={tmp_path}",
-            "trainer.max_steps=100000",
-            "trainer.save_steps=100000",
-            "trainer.max_completion_length=800",
-            "model.name_or_path=tiny",
-        ]  # steps of a second or more
-    )
-    _wait_for_line(process, "'loss'")  # training has started
-    process.send_signal(signal.SIGINT)
-    time.sleep(0.5)  # two signals at the same instant are one signal to Python
-    process.send_signal(signal.SIGINT)
-    output = process.communicate(timeout=120)[0]
-    assert process.returncode == 130, output
-    assert "second SIGINT: exiting now" in output
-    assert not (tmp_path / "summary.json").exists()
-
-
-def test_a_step_that_outlasts_the_grace_period_exits_without_a_checkpoint(monkeypatch):
-    from recipes import signals as signals_module
-
-    exits = []
-    monkeypatch.setattr(signals_module, "_exit_now", exits.append)
-    signals = signals_module.StopSignals(grace_s=0.05)
-    signals.training = True
-    signals._handle(signal.SIGTERM, None)
-    time.sleep(0.5)
-    assert exits == [143]
-    signals._handle(signal.SIGTERM, None)  # and a second signal does not wait at all
-    assert exits == [143, 143]

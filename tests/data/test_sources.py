@@ -1,16 +1,15 @@
-"""Data loading: real benchmark files, the common schema, clear errors, templates, decontamination."""
+"""data/sources.py: loading the named sources, local files and the Hub into the common schema,
+with clear errors."""
 
 import json
 import logging
-import re
 import time
 
 import pytest
 
 import data
-from data import DataError, load, overlap
-from data.arithmetic import generate
-from rewards import accuracy_reward, format_reward
+from data import DataError, load
+from rewards import accuracy_reward
 
 BENCHMARKS = [
     ("gsm8k", "test", "gsm8k_test.jsonl", 1319),
@@ -159,86 +158,6 @@ def test_unknown_split_and_bad_limit():
         load("arithmetic", limit=0)
 
 
-@pytest.mark.parametrize("name", sorted(data.TEMPLATES))
-def test_every_template_builds_a_prompt_and_declares_its_format(name):
-    template = data.TEMPLATES[name]
-    assert template.source
-    prompt = load("arithmetic", split="test", limit=1, template=name)[0]["prompt"]
-    question = load("arithmetic", split="test", limit=1)[0]["question"]
-    if template.plain is not None:
-        assert isinstance(prompt, str) and question in prompt
-    else:
-        assert prompt[-1]["role"] == "user" and question in prompt[-1]["content"]
-    # the declared format is one the format reward knows
-    assert format_reward(["x"], **template.reward_params) == [0.0]
-
-
-def test_templates_quote_their_sources():
-    assert "\\boxed{}" in data.TEMPLATES["qwen_boxed"].apply("Q")[-1]["content"]
-    assert data.TEMPLATES["r1_zero"].apply("Q").startswith("A conversation between User and Assistant.")
-    assert data.TEMPLATES["r1_zero_prefill"].think_prefilled
-    with pytest.raises(KeyError, match="choose one of"):
-        data.get_template("r2")
-
-
-def test_arithmetic_is_deterministic_disjoint_and_correct():
-    first, again = generate("train", 300, seed=1), generate("train", 300, seed=1)
-    assert first == again
-    assert generate("train", 300, seed=2) != first
-    train_ids = {r["id"] for r in generate("train", 2000, seed=0)} | {
-        r["id"] for r in generate("train", 2000, seed=5)
-    }
-    test_ids = {r["id"] for r in generate("test", 500, seed=0)}
-    assert not train_ids & test_ids
-    for row in generate("test", 200, levels=[1, 2]):
-        expression = row["question"].removeprefix("What is ").rstrip("?").replace("x", "*")
-        assert eval(expression) == int(row["answer"])  # noqa: S307 - our own generated arithmetic
-    levels = {r["level"] for r in generate("test", 40)}
-    assert levels == {1, 2, 3, 4}
-
-
-def test_arithmetic_test_problems_never_appear_commuted_in_training():
-    def operands(row):
-        match = re.fullmatch(r"What is (\d+) ([+x]) (\d+)\?", row["question"])
-        return (match.group(2), frozenset([match.group(1), match.group(3)])) if match else None
-
-    train = {operands(r) for r in generate("train", 4000, levels=[1])} - {None}
-    test = {operands(r) for r in generate("test", 500, levels=[1])} - {None}
-    assert test and not train & test
-
-
-def test_overlap_reports_and_removes(tmp_path):
-    train = load("arithmetic", split="train", limit=50, levels=[1])
-    import datasets
-
-    leaked = datasets.Dataset.from_list([{"question": "what is  " + train[3]["question"][8:].upper() + " "}])
-    cleaned, report = overlap(train, {"leak": leaked, "none": leaked.select([])})
-    assert report == {"leak": 1, "none": 0}
-    assert len(cleaned) == 49 and train[3]["id"] not in cleaned["id"]
-    kept, _ = overlap(train, {"leak": leaked}, remove=False)
-    assert len(kept) == 50
-
-
-def test_decontamination_keeps_operators_and_numbers():
-    import datasets
-
-    def questions(*texts):
-        return datasets.Dataset.from_list([{"question": text} for text in texts])
-
-    train = questions("What is 89 + 44?", "What is 10 + 77?", "What is $\\frac{1}{2}$ of 1,000?")
-    held_out = questions("What is 89 - 44?", "What is 10 + 7 - 7?", "what is \\frac{1}{2}  of 1000")
-    kept, report = overlap(train, {"test": held_out})
-    # different problems stay; a true copy (case, spacing, delimiters, a thousands comma) goes
-    assert report == {"test": 1} and kept["question"] == ["What is 89 + 44?", "What is 10 + 77?"]
-
-
-def test_the_generated_arithmetic_sets_share_no_problem():
-    # disjoint by construction: the demo's training set loses nothing to its held-out set
-    train = load("arithmetic", split="train", levels=[1], limit=2000)
-    _, report = overlap(train, {"arithmetic": load("arithmetic", split="test")}, remove=False)
-    assert report == {"arithmetic": 0}
-
-
 def test_math_train_12k_excludes_math500(tmp_path):
     def math_row(problem, answer):
         return {
@@ -265,16 +184,3 @@ def test_math_train_12k_excludes_math500(tmp_path):
     )
     dataset = load("math", split="train_12k", data_files={"train": train, "test": test, "math500": math500})
     assert sorted(dataset["question"]) == ["Find w.", "Find y.", "Find z."]
-
-
-def test_atomic_writes_keep_the_usual_file_mode(tmp_path):
-    """mkstemp's private 0600 must not leak into results that others on a cluster read: an atomic write
-    gets the mode a plain write gets."""
-    import stat
-
-    from data.files import write_atomic
-
-    plain = tmp_path / "plain.json"
-    plain.write_text("{}")
-    atomic = write_atomic(tmp_path / "metrics.json", "{}")
-    assert stat.S_IMODE(atomic.stat().st_mode) == stat.S_IMODE(plain.stat().st_mode)

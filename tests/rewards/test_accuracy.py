@@ -1,13 +1,14 @@
-"""The accuracy reward: equivalence rules, gold handling, hard time limits, hostile model output."""
+"""rewards/accuracy.py: the accuracy reward: equivalence rules, gold handling, the verdict cache,
+incidents, hostile model output."""
 
 import logging
 
 import pytest
 
 import rewards.accuracy as accuracy
-from rewards import accuracy_reward, get, grade_answers
-from rewards.plain_numbers import parse_plain_number
-from rewards.verifier import CRASHED, DIFFERENT, EQUIVALENT, GOLD_ERROR, TIMEOUT, VerifierPool
+from rewards import accuracy_reward, grade_answers
+from rewards.verifier import CRASHED, DIFFERENT, EQUIVALENT, GOLD_ERROR, TIMEOUT
+from tests.fakes import FakePool
 
 
 @pytest.mark.parametrize(
@@ -60,16 +61,6 @@ def test_hedge_is_fine_when_the_gold_lists_both():
     assert accuracy_reward(["The answer is 3 or 5."], ["3, 5"]) == [1.0]
 
 
-def test_plain_number_fast_path_is_exact():
-    assert parse_plain_number("1,000.00") == 1000
-    assert parse_plain_number("1 000") == 1000
-    assert parse_plain_number(".5") == parse_plain_number("1/2")
-    assert parse_plain_number("0.1") + parse_plain_number("0.2") == parse_plain_number("0.3")  # no floats
-    assert parse_plain_number("3, 5") is None
-    assert parse_plain_number("2x") is None
-    assert parse_plain_number("x" * 100) is None
-
-
 def test_unparseable_gold_gives_none_and_is_logged_once(caplog):
     accuracy._reported_bad_golds.clear()
     with caplog.at_level(logging.WARNING, logger="rewards.accuracy"):
@@ -97,33 +88,6 @@ def test_each_distinct_pair_is_checked_once(monkeypatch):
     assert scores == [1.0] * 16
     # identical strings never reach the symbolic checker; each other distinct pair reaches it once
     assert sorted(seen) == sorted({("x^2+2x+1", "(x+1)^2"), (r"\cos 2x", r"1 - 2\sin^2 x")})
-
-
-def test_a_worker_past_its_deadline_is_killed_and_replaced():
-    pool = VerifierPool(num_workers=1)
-    try:
-        # 9^{9^{9^9}} keeps sympy busy far longer than this deadline
-        assert pool.check([("7", "9^{9^{9^{9}}}")], timeout_s=0.05) == [TIMEOUT]
-        assert pool.timeouts == 1
-        # the replacement worker still judges later items
-        assert pool.check([("7", r"\sqrt{49}")], timeout_s=30) == [EQUIVALENT]
-    finally:
-        pool.close()
-
-
-def test_a_check_past_the_workers_soft_deadline_is_a_timeout_not_a_verdict(monkeypatch):
-    import time
-    from collections import OrderedDict
-
-    import rewards.verifier_worker as worker
-
-    def slow_parse(*args, **kwargs):
-        time.sleep(30)  # far past the deadline below: the margin is 600x
-
-    monkeypatch.setattr(worker, "SOFT_TIMEOUT_S", 0.05)
-    started = time.monotonic()
-    assert worker._judge("7", "7", OrderedDict(), slow_parse, None) == TIMEOUT
-    assert time.monotonic() - started < 10
 
 
 def test_the_reward_works_off_the_main_thread():
@@ -189,16 +153,6 @@ def test_hostile_completions_score_zero():
     assert accuracy_reward(HOSTILE, ["7"] * len(HOSTILE)) == [0.0] * len(HOSTILE)
 
 
-def test_registry_binds_parameters_and_names():
-    reward = get("accuracy", timeout_s=5.0)
-    assert reward.__name__ == "accuracy"
-    assert reward(["#### 3"], answer=["3"]) == [1.0]
-    with pytest.raises(KeyError, match="registered rewards"):
-        get("acuracy")
-    with pytest.raises(TypeError, match="no parameter"):
-        get("accuracy", tmeout=1)
-
-
 @pytest.mark.parametrize(
     "completion",
     [
@@ -243,19 +197,6 @@ def test_narrow_extraction_modes_follow_their_papers_graders(extract, completion
 
 
 # --- the grader under load and over long runs ---------------------------------------------------------------
-
-
-class FakePool:
-    """Answers a scripted verdict per call (a list per call, or one verdict for every pair)."""
-
-    def __init__(self, *calls):
-        self.calls, self.seen = list(calls), []
-
-    def check(self, pairs, timeout_s):
-        self.seen.append(list(pairs))
-        scripted = self.calls.pop(0) if self.calls else EQUIVALENT
-        return list(scripted) if isinstance(scripted, list) else [scripted] * len(pairs)
-
 
 SYMBOLIC = [("x^2+2x+1", "(x+1)^2"), (r"\cos 2x", r"1-2\sin^2 x"), ("x+x", "2x"), ("x^3", "x x x")]
 
@@ -306,63 +247,3 @@ def test_a_gold_only_this_grader_reads_is_sent_to_math_verify_as_its_value(monke
     gold = r"\$32,\!348"
     assert grade_answers([gold], [r"32348 + 0\log_2 x"]) == [1.0]
     assert pool.seen[1] == [("32348", r"32348 + 0\log_2 x")]
-
-
-def test_majority_votes_check_each_pair_of_answers_once_in_one_batch(monkeypatch, caplog):
-    from eval.metrics import compute_metrics
-
-    monkeypatch.setattr(accuracy, "_RESULTS", accuracy.collections.OrderedDict())
-    pool = FakePool()
-    monkeypatch.setattr(accuracy, "get_pool", lambda: pool)
-    records = [
-        {"correct": [True, True, False, False], "answers": ["x^2+2x+1", "(x+1)^2", "x+2", "x+2"]},
-        {"correct": [False, True, True, False], "answers": ["7", "y", "y", None]},
-    ]
-    with caplog.at_level("WARNING"):
-        metrics = compute_metrics(records)
-    assert "cannot be parsed" not in caplog.text  # model answers are never treated as golds
-    assert len(pool.seen) == 1  # one batched call for the whole benchmark
-    assert pool.seen[0] == [("(x+1)^2", "x^2+2x+1")]  # the only pair the fast paths can't settle
-    assert metrics["maj@4"] == 1.0  # (x+1)^2 and x^2+2x+1 are one answer with two votes; y wins the second
-
-
-def test_evaluation_grades_with_the_training_rewards_function_and_parameters(tmp_path, monkeypatch):
-    import eval.grade as grade_module
-    from recipes.resolve import resolve_run
-
-    run = resolve_run(
-        "recipes/smoke.yaml",
-        ["rewards=[{name: accuracy, params: {extract: boxed, zero_if_truncated: true}}]"],
-    )
-    [training_reward] = run.rewards
-    grader = run.training_grader
-    assert grader == {
-        "extract": "boxed",
-        "zero_if_truncated": True,
-        "require_format": None,
-        "think_prefilled": False,
-        "grader": "repository",
-    }
-    # evaluation grades with the function the reward is made of, with exactly the training parameters
-    assert grade_module.grade_completions is accuracy.grade_completions
-    calls, real = [], accuracy.grade_completions
-
-    def recording(completions, golds, **kwargs):
-        calls.append(kwargs)
-        return real(completions, golds, **kwargs)
-
-    monkeypatch.setattr(grade_module, "grade_completions", recording)
-    grade_module.grade(["\\boxed{1}", "So she has 1 apple."], ["1", "1"], grader, truncated=[False, True])
-    assert calls[0] == {"truncated": [False, True], "prompts": None, **grader}  # the strict score
-    assert calls[1] == {
-        "truncated": [True],
-        "answers": ["1"],
-        **grader,
-        "extract": "lenient",
-    }  # where it differs
-    # ... and the training reward is that same function with those same parameters bound
-    monkeypatch.setattr(accuracy, "grade_completions", recording)
-    training_reward(completions=["\\boxed{1}"], answer=["1"])
-    assert {key: calls[-1][key] for key in grader} == grader
-    assert training_reward.__wrapped__ is accuracy_reward
-    assert {key: training_reward.params[key] for key in grader} == grader
