@@ -163,7 +163,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.disable(logging.WARNING)
     overrides = [
         f"trainer.max_steps={args.steps}",
-        "trainer.save_strategy=no",
+        "trainer.save_strategy='no'",  # quoted: YAML reads a bare no as false
         "trainer.report_to=[]",
         "guard=null",
     ]
