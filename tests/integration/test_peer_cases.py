@@ -51,7 +51,7 @@ def test_real_model_outputs(capsys):
     """52 cases from SmolLM2-135M-Instruct's own GSM8K and MATH-500 completions (tests/fixtures/real_outputs.jsonl,
     hand-labelled: a final answer must be stated, and equal the gold). Strict must agree on every one; the
     lenient fallback is reported, not required (its misses are prose endings that merely contain the gold)."""
-    path = Path(__file__).resolve().parents[2] / "fixtures" / "real_outputs.jsonl"
+    path = Path(__file__).resolve().parents[1] / "fixtures" / "real_outputs.jsonl"
     rows = [json.loads(line) for line in path.open()]
     completions, golds = [r["completion"] for r in rows], [r["gold"] for r in rows]
     strict = accuracy_reward(completions, golds)
