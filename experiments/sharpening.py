@@ -146,6 +146,8 @@ def sharpening(args: argparse.Namespace) -> Path:
                 f"seed={seed}",
                 f"model.name_or_path={args.model}",
                 f"data.levels=[{args.level}]",
+                f"trainer.num_generations={args.generations}",
+                f"trainer.per_device_train_batch_size={args.prompts_per_step * args.generations}",
                 f"trainer.max_steps={args.steps}",
                 "trainer.save_total_limit=1",
                 "guard.action=warn",  # every seed trains its --steps: the collapse guard only warns
@@ -184,6 +186,9 @@ def _report(args, trained, base, grpo, grpo_mean, gain, figure: Path) -> list[st
         "",
         size_line("training seeds", len(args.seeds), issue=3),
         size_line("GRPO steps per seed", args.steps),
+        size_line(
+            "prompts per step x completions per prompt", f"{args.prompts_per_step} x {args.generations}"
+        ),
         size_line("held-out problems", len(base["per_problem"]), issue=ISSUE_PROBLEMS),
         size_line("samples per problem n (pass@k up to k = n)", n, issue=ISSUE_N),
         "",
@@ -280,6 +285,10 @@ def main(argv: list[str] | None = None) -> int:
         "--seeds", type=int, nargs="+", default=SEEDS, help="training seeds (each a full run)"
     )
     parser.add_argument("--steps", type=positive_int, default=10, help="GRPO steps per seed")
+    parser.add_argument("--prompts-per-step", type=positive_int, default=4, help="the demo recipe's 4")
+    parser.add_argument(
+        "--generations", type=positive_int, default=8, help="completions per prompt in training (the group)"
+    )
     parser.add_argument("--problems", type=positive_int, default=64, help="held-out problems")
     parser.add_argument("--n", type=positive_int, default=16, help="samples per problem (pass@k up to k = n)")
     parser.add_argument("--temperature", type=float, default=0.7)

@@ -65,6 +65,7 @@ def test_the_target_trains_three_seeds_samples_each_and_reports_the_crossing(tmp
     assert sharpening.main(argv) == 0
     assert [o[0] for o in steps.trained] == ["seed=0", "seed=1", "seed=2"]
     assert all("trainer.max_steps=3" in o and "data.levels=[1]" in o for o in steps.trained)
+    assert all("trainer.per_device_train_batch_size=32" in o for o in steps.trained)  # the demo's 4 x 8
     assert [m for m, _ in steps.evaluated] == ["base"] + [f"grpo_steps3_seed{s}/final" for s in range(3)]
     assert all(arg(a, "--n") == "8" and arg(a, "--temperature") == "0.7" for _, a in steps.evaluated)
     report = (tmp_path / "report.md").read_text()

@@ -23,12 +23,8 @@ def tiny_model(tmp_path_factory):
 def test_the_sharpening_target_trains_samples_and_reports(tiny_model, tmp_path, monkeypatch):
     monkeypatch.chdir(ROOT)
     argv = ["--model", tiny_model, "--seeds", "0", "--steps", "1", "--n", "2", "--problems", "3"]
-    argv += ["--max-new-tokens", "8", "--out", str(tmp_path), "--train-args", *TINY_TRAINING]
-    argv += [
-        "trainer.per_device_train_batch_size=8",
-        "trainer.num_generations=4",
-        "trainer.max_completion_length=8",
-    ]
+    argv += ["--prompts-per-step", "2", "--generations", "4", "--max-new-tokens", "8", "--out", str(tmp_path)]
+    argv += ["--train-args", *TINY_TRAINING, "trainer.max_completion_length=8"]
     assert sharpening.main(argv) == 0
     report = (tmp_path / "report.md").read_text()
     assert "**Verdict:** " in report and "| 2 | " in report and "Crossing k" in report
