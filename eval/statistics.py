@@ -1,6 +1,7 @@
 """The statistics every report here uses, in one place: 95% normal intervals (of a proportion, of a mean, of
-paired differences), bootstrap bands over problems, and pass@k / maj@k curves with their per-problem values
-(for paired comparisons). Evaluation's metrics, the demo and the experiments all call these.
+paired differences), Student-t intervals over a few training seeds, bootstrap bands over problems (and over
+problems and seeds together), and pass@k / maj@k curves with their per-problem values (for paired
+comparisons). Evaluation's metrics, the demo and the experiments all call these.
 """
 
 from __future__ import annotations
@@ -12,17 +13,24 @@ from collections.abc import Sequence
 from typing import Any
 
 Z95 = 1.96  # the normal quantile of a two-sided 95% interval
+# Student's t quantiles of a two-sided 95% interval for 1..10 degrees of freedom: a mean over 3 seeds has 2,
+# and its normal interval (1.96) would be less than half as wide as it should be.
+_T95 = (12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228)
 
 
 def interval(
-    mean: float, stderr: float, low: float | None = None, high: float | None = None
+    mean: float,
+    stderr: float,
+    low: float | None = None,
+    high: float | None = None,
+    quantile: float = Z95,
 ) -> tuple[float, float]:
-    """``mean`` +- 1.96 standard errors, clipped to [low, high] where given.
+    """``mean`` +- ``quantile`` (1.96) standard errors, clipped to [low, high] where given.
 
     >>> interval(0.5, 0.1, 0.0, 1.0)
     (0.304, 0.696)
     """
-    lower, upper = mean - Z95 * stderr, mean + Z95 * stderr
+    lower, upper = mean - quantile * stderr, mean + quantile * stderr
     return (lower if low is None else max(low, lower)), (upper if high is None else min(high, upper))
 
 
@@ -33,6 +41,39 @@ def mean_and_stderr(values: Sequence[float]) -> tuple[float, float]:
         return mean, 0.0
     variance = sum((v - mean) ** 2 for v in values) / (len(values) - 1)
     return mean, math.sqrt(variance / len(values))
+
+
+def student_t95(df: int) -> float:
+    """The quantile of a two-sided 95% Student-t interval with ``df`` degrees of freedom (beyond 10, the
+    Cornish-Fisher expansion around 1.96, within 0.001 of the exact value).
+
+    >>> student_t95(2), round(student_t95(30), 3)
+    (4.303, 2.042)
+    """
+    if df < 1:
+        raise ValueError(f"a t interval needs at least 1 degree of freedom, got {df}")
+    if df <= len(_T95):
+        return _T95[df - 1]
+    z = Z95
+    return (
+        z
+        + (z**3 + z) / (4 * df)
+        + (5 * z**5 + 16 * z**3 + 3 * z) / (96 * df**2)
+        + (3 * z**7 + 19 * z**5 + 17 * z**3 - 15 * z) / (384 * df**3)
+    )
+
+
+def seed_interval(values: Sequence[float]) -> tuple[float, float, float]:
+    """The mean of one value per training seed and its 95% Student-t interval (n - 1 degrees of freedom):
+    seeds are few, and each is a whole run. With one seed the interval is the value itself.
+
+    >>> seed_interval([1.0, 2.0, 3.0])
+    (2.0, -0.484..., 4.484...)
+    """
+    mean, stderr = mean_and_stderr(values)
+    if len(values) < 2:
+        return mean, mean, mean
+    return (mean, *interval(mean, stderr, quantile=student_t95(len(values) - 1)))
 
 
 def proportion_interval(correct: dict[str, bool] | Sequence[bool]) -> tuple[float, float, float]:
@@ -122,6 +163,40 @@ def paired_gain(
     ]
     low, high = bootstrap_band(diffs, bootstrap, random.Random(seed))
     return list(zip(column_means(diffs), low, high, strict=True))
+
+
+def pooled_over_seeds(
+    rows_by_seed: Sequence[Sequence[Sequence[float]]], bootstrap: int = 1000, seed: int = 0
+) -> list[tuple[float, float, float]]:
+    """The mean over seeds and problems at each column (each k), with a 95% percentile interval from a
+    two-level bootstrap: each draw resamples the training seeds and, independently, the problems (the
+    same problems for every seed: ``rows_by_seed[s][p]`` is problem ``p`` of seed ``s``, paired), both
+    with replacement. A per-problem difference against the base model pairs by problem the same way.
+
+    >>> rows = [[[1.0, 1.0], [0.0, 1.0]], [[1.0, 1.0], [0.0, 0.0]]]  # 2 seeds x 2 problems x 2 k
+    >>> [round(m, 2) for m, _, _ in pooled_over_seeds(rows, bootstrap=50)]
+    [0.5, 0.75]
+    """
+    seeds, problems = len(rows_by_seed), len(rows_by_seed[0])
+    if any(len(rows) != problems for rows in rows_by_seed):
+        raise ValueError("every seed needs a row for each of the same problems")
+    rng = random.Random(seed)
+
+    def mean_of(seed_draw: list[int], problem_draw: list[int]) -> list[float]:
+        return column_means([rows_by_seed[s][p] for s in seed_draw for p in problem_draw])
+
+    means = mean_of(list(range(seeds)), list(range(problems)))
+    draws = [
+        mean_of(
+            [rng.randrange(seeds) for _ in range(seeds)], [rng.randrange(problems) for _ in range(problems)]
+        )
+        for _ in range(bootstrap)
+    ]
+    columns = [sorted(draw[k] for draw in draws) for k in range(len(means))]
+    return [
+        (mean, column[int(0.025 * bootstrap)], column[min(bootstrap - 1, int(0.975 * bootstrap))])
+        for mean, column in zip(means, columns, strict=True)
+    ]
 
 
 def column_means(rows: list[list[float]]) -> list[float]:

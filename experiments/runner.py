@@ -55,9 +55,13 @@ def run_step(command: list[str], log: Path) -> float:
     return time.perf_counter() - start
 
 
+def samples(folder: Path, benchmark: str = "arithmetic") -> list[dict[str, Any]]:
+    """An evaluation's per-problem records (``samples.jsonl``: completions, answers, correct, tokens, ...)."""
+    return [json.loads(line) for line in (folder / benchmark / "samples.jsonl").open() if line.strip()]
+
+
 def correctness(folder: Path) -> dict[str, bool]:
-    rows = [json.loads(line) for line in (folder / "arithmetic" / "samples.jsonl").open() if line.strip()]
-    return {row["id"]: bool(row["correct"] and row["correct"][0]) for row in rows}
+    return {row["id"]: bool(row["correct"] and row["correct"][0]) for row in samples(folder)}
 
 
 def build_model(model: str) -> None:

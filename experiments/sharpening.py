@@ -1,133 +1,275 @@
-"""Does GRPO sharpen or widen? (``make finding-sharpening``; DeepSeekMath §5.2.2, Fig. 7: "RL enhances
-Maj@K's performance but not Pass@K"): pass@k and maj@k for k = 1..n of the model before and after the demo's
-GRPO run, on the level it trained on and a harder one, with bootstrap confidence bands. Report and figure
-under ``outputs/experiments/sharpening/``.
+"""Does GRPO sharpen or widen? (``make finding-sharpening``; DeepSeekMath §5.2.2, Fig. 7: "RL enhances Maj@K's
+performance but not Pass@K"; Yue et al. 2025, arXiv:2504.13837: the base model's pass@k catches up with, then
+passes, the RL model's as k grows.)
+
+The base model and the demo recipe trained from it with three seeds (``seed`` varied, ``--steps`` steps each)
+sample ``--n`` completions for each of ``--problems`` held-out problems of the level they trained on. Per k:
+pass@k (unbiased) and maj@k, the GRPO-minus-base difference with a 95% interval pooled over problems and
+seeds, and the crossing k (the smallest k whose interval of the difference includes 0 or lies below it).
+Report and figure under ``outputs/experiments/sharpening/``.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 from typing import Any
 
-from eval.statistics import curves, paired_gain
-from experiments.runner import MODEL, build_model, evaluate_once, pyplot, train_once, write_report
+from eval.metrics import ks_for
+from eval.statistics import curves
+from experiments.findings import SEEDS, Estimate, pooled, size_line
+from experiments.runner import MODEL, build_model, evaluate_once, pyplot, samples, train_once, write_report
+
+ISSUE_PROBLEMS, ISSUE_N = 200, 64  # the issue asks for at least 200 problems and k up to 64
+
+
+def seed_rows(
+    by_seed: list[dict[str, Any]], key: str, base: dict[str, Any] | None = None
+) -> list[list[list[float]]]:
+    """``rows[seed][problem][k - 1]``: each seed's per-problem ``key`` curve ("pass" or "maj"), minus the base
+    model's on the same problem when ``base`` is given, over the problems every curve has.
+
+    >>> b = {"per_problem": {"a": {"pass": [0.5]}, "b": {"pass": [0.0]}}}
+    >>> g = {"per_problem": {"a": {"pass": [1.0]}, "b": {"pass": [0.5]}}}
+    >>> seed_rows([g, g], "pass", b)
+    [[[0.5], [0.5]], [[0.5], [0.5]]]
+    """
+    shared = set.intersection(*(set(c["per_problem"]) for c in [*by_seed, *([base] if base else [])]))
+    ids = sorted(shared, key=str)
+    if not ids:
+        raise ValueError("the curves share no problem")
+
+    def row(curve: dict[str, Any], i: Any) -> list[float]:
+        values = curve["per_problem"][i][key]
+        if base is None:
+            return list(values)
+        return [v - b for v, b in zip(values, base["per_problem"][i][key], strict=True)]
+
+    return [[row(c, i) for i in ids] for c in by_seed]
+
+
+def crossing_k(gain: list[Estimate]) -> int | None:
+    """The smallest k whose interval of the GRPO-minus-base difference includes 0 or lies below it: from there
+    on (at least once) the data can't tell GRPO's pass@k from the base's. None: no crossing up to k = n.
+
+    >>> crossing_k([Estimate(0.3, 0.2, 0.4), Estimate(0.1, -0.01, 0.2), Estimate(0.05, 0.01, 0.1)])
+    2
+    >>> crossing_k([Estimate(0.3, 0.2, 0.4)]) is None
+    True
+    """
+    return next((k for k, e in enumerate(gain, start=1) if e.low <= 0), None)
+
+
+def meeting_k(gain: list[Estimate]) -> int | None:
+    """The smallest k where GRPO's mean pass@k is at or below the base's: where the curves meet.
+
+    >>> meeting_k([Estimate(0.3, 0.2, 0.4), Estimate(0.0, -0.1, 0.1)]), meeting_k([Estimate(0.1, 0.0, 0.2)])
+    (2, None)
+    """
+    return next((k for k, e in enumerate(gain, start=1) if e.mean <= 0), None)
+
+
+def verdict(gain: list[Estimate], steps: int) -> str:
+    """One sentence: does GRPO's pass@k fall to or below the base's as k grows, and where do they meet.
+
+    >>> g = [Estimate(0.3, 0.2, 0.4), Estimate(0.1, -0.05, 0.25)]
+    >>> verdict(g, 10).split(":")[0]
+    'Reproduced in direction only'
+    >>> verdict([Estimate(0.3, 0.2, 0.4), Estimate(-0.01, -0.1, 0.1)], 10).split(":")[0]
+    'Reproduced'
+    >>> verdict([Estimate(0.3, 0.2, 0.4), Estimate(0.3, 0.2, 0.4)], 10).split(":")[0]
+    'Not reproduced up to k=2'
+    >>> verdict([Estimate(0.01, -0.05, 0.07)] * 2, 10).split(":")[0]
+    "Can't tell at this scale"
+    """
+    first, last, n = gain[0], gain[-1], len(gain)
+    if not first.above_zero:
+        return (
+            f"Can't tell at this scale: after {steps} steps GRPO's pass@1 is not measurably above the base's "
+            f"({first.points()}), so there is no gain for large k to take away; telling needs a run that first "
+            "raises pass@1 (more steps: the demo trains 30) sampled the same way."
+        )
+    meet, cross = meeting_k(gain), crossing_k(gain)
+    if meet is not None:
+        return (
+            f"Reproduced: GRPO's pass@k gain falls from {first.points()} at k=1 to {gain[meet - 1].points()} at "
+            f"k={meet}, where the two curves meet."
+        )
+    if cross is not None:
+        return (
+            f"Reproduced in direction only: GRPO's pass@k gain shrinks from {first.points()} at k=1 to "
+            f"{last.points()} at k={n} and its interval first includes zero at k={cross}, but the curves have not "
+            f"met by k={n}; telling where they meet needs more samples per problem (n above {n}) and more problems "
+            "to narrow the interval."
+        )
+    return (
+        f"Not reproduced up to k={n}: GRPO's pass@k gain goes from {first.points()} at k=1 to {last.points()} at "
+        f"k={n}, its interval above zero throughout; whether the curves meet beyond k={n} needs n above {n}."
+    )
+
+
+def sampled_curves(model: str, folder: Path, args: argparse.Namespace) -> dict[str, Any]:
+    """``--n`` samples of each held-out problem (reused when the folder holds them), as pass@k / maj@k curves."""
+    evaluate_once(
+        model,
+        folder,
+        [
+            "--benchmarks",
+            "arithmetic",
+            "--levels",
+            str(args.level),
+            "--template",
+            "answer_is",
+            "--limit",
+            str(args.problems),
+            "--n",
+            str(args.n),
+            "--temperature",
+            str(args.temperature),
+            "--max-new-tokens",
+            str(args.max_new_tokens),
+            "--batch-size",
+            "16",
+        ],
+    )
+    return curves([r for r in samples(folder) if r.get("correct")], args.n)
 
 
 def sharpening(args: argparse.Namespace) -> Path:
     out = Path(args.out)
     build_model(args.model)
-    after = (
-        args.after or train_once(Path("outputs/demo/seed0"), ["seed=0"])["final_model"]
-    )  # the demo's run, reused
-    models = {"before": args.model, "after GRPO": after}
-    sampling = [
-        "--n",
-        str(args.n),
-        "--temperature",
-        str(args.temperature),
-        "--max-new-tokens",
-        "96",
-        "--batch-size",
-        "16",
+    trained = {
+        seed: train_once(
+            out / f"grpo_steps{args.steps}_seed{seed}",
+            [
+                f"seed={seed}",
+                f"model.name_or_path={args.model}",
+                f"data.levels=[{args.level}]",
+                f"trainer.num_generations={args.generations}",
+                f"trainer.per_device_train_batch_size={args.prompts_per_step * args.generations}",
+                f"trainer.max_steps={args.steps}",
+                "trainer.save_total_limit=1",
+                "guard.action=warn",  # every seed trains its --steps: the collapse guard only warns
+                *args.train_args,
+            ],
+        )
+        for seed in args.seeds
+    }
+    folder = out / f"samples_level{args.level}_n{args.n}_problems{args.problems}"
+    base = sampled_curves(args.model, folder / "base", args)
+    grpo = [
+        sampled_curves(summary["final_model"], folder / f"grpo_steps{args.steps}_seed{seed}", args)
+        for seed, summary in trained.items()
     ]
-    results: dict[int, dict[str, dict[str, Any]]] = {}
-    for level in args.levels:
-        for label, model in models.items():
-            folder = out / f"level{level}_{label.split()[0]}"
-            evaluate_once(
-                model,
-                folder,
-                [
-                    "--benchmarks",
-                    "arithmetic",
-                    "--levels",
-                    str(level),
-                    "--template",
-                    "answer_is",
-                    "--limit",
-                    str(args.problems),
-                    *sampling,
-                ],
-            )
-            records = [json.loads(line) for line in (folder / "arithmetic" / "samples.jsonl").open()]
-            results.setdefault(level, {})[label] = curves([r for r in records if r.get("correct")], args.n)
-    figure = _sharpening_figure(out, results, args.n)
+    grpo_mean = {key: pooled(seed_rows(grpo, key)) for key in ("pass", "maj")}
+    gain = {key: pooled(seed_rows(grpo, key, base)) for key in ("pass", "maj")}
+    figure = _figure(out, base, grpo_mean, gain, args.n)
+    return write_report(out, _report(args, trained, base, grpo, grpo_mean, gain, figure))
+
+
+def _report(args, trained, base, grpo, grpo_mean, gain, figure: Path) -> list[str]:
+    n, ks = args.n, ks_for(args.n)
+    cross, meet = crossing_k(gain["pass"]), meeting_k(gain["pass"])
+    steps_taken = ", ".join(str(s["global_step"]) for s in trained.values())
     lines = [
-        "# Does GRPO sharpen or widen? pass@k and maj@k before and after, on this CPU",
+        "# Does GRPO sharpen or widen? pass@k of the base model and of GRPO, on this CPU",
         "",
-        f"{args.model} before and after GRPO ({after}; the demo trains on level-1 arithmetic). {args.problems} "
-        f"held-out problems per level, n={args.n} samples each at temperature {args.temperature} (DeepSeekMath "
-        "Fig. 7 samples at 0.7), 96 tokens, strict grading; maj@k averages random k-subsets; 95% bootstrap "
-        "intervals over problems in brackets.",
+        f"**Verdict:** {verdict(gain['pass'], args.steps)}",
         "",
-        "| level | model | pass@1 | pass@n | maj@n |",
-        "| --- | --- | --- | --- | --- |",
+        f"{args.model} (base) and the demo recipe trained from it with seeds {', '.join(map(str, args.seeds))} "
+        f"({steps_taken} steps), sampled on held-out level-{args.level} arithmetic (the level they trained on) at "
+        f"temperature {args.temperature} (DeepSeekMath Fig. 7 samples at 0.7), {args.max_new_tokens} new tokens, strict "
+        "grading. pass@k is the unbiased estimator over each problem's n samples; maj@k averages random k-subsets.",
+        "",
+        "Sizes (each a command-line argument):",
+        "",
+        size_line("training seeds", len(args.seeds), issue=3),
+        size_line("GRPO steps per seed", args.steps),
+        size_line(
+            "prompts per step x completions per prompt", f"{args.prompts_per_step} x {args.generations}"
+        ),
+        size_line("held-out problems", len(base["per_problem"]), issue=ISSUE_PROBLEMS),
+        size_line("samples per problem n (pass@k up to k = n)", n, issue=ISSUE_N),
+        "",
+        "Pooled over problems and seeds: per problem, each seed's pass@k (maj@k) minus the base model's on the same "
+        "problem, averaged over seeds and problems; the 95% interval comes from 1000 bootstrap draws that each "
+        "resample the seeds and, independently, the problems (paired: the same problems for the base and every "
+        "seed). The base curve's band resamples problems; the GRPO curve is the mean over seeds.",
+        "",
+        "| k | pass@k base | pass@k GRPO (mean of seeds) | difference | maj@k base | maj@k GRPO | difference |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
     ]
-    for level, by_model in results.items():
-        for label, c in by_model.items():
-            cells = [_cell(c, key, k) for key, k in (("pass", 1), ("pass", args.n), ("maj", args.n))]
-            lines.append(f"| {level} | {label} | " + " | ".join(cells) + " |")
-    ks = sorted({k for k in (1, 2, 4, 8, 16, 32, 64) if k < args.n} | {args.n})
-    lines += [
-        "",
-        "Change after GRPO (after minus before, points; paired 95% bootstrap interval over problems):",
-        "",
-        "| level | curve | " + " | ".join(f"k={k}" for k in ks) + " |",
-        "| --- | --- | " + " | ".join("---" for _ in ks) + " |",
-    ]
-    for level, by_model in results.items():
-        before, after = list(by_model.values())
+    for k in ks:
+        cells = []
         for key in ("pass", "maj"):
-            gain = paired_gain(before, after, key)
-            cells = [
-                f"{100 * gain[k - 1][0]:+.1f} [{100 * gain[k - 1][1]:+.1f}, {100 * gain[k - 1][2]:+.1f}]"
-                for k in ks
+            low, high = base[f"{key}_band"]
+            cells += [
+                Estimate(base[key][k - 1], low[k - 1], high[k - 1]).share(),
+                grpo_mean[key][k - 1].share(),
+                gain[key][k - 1].points(),
             ]
-            lines.append(f"| {level} | {key}@k | " + " | ".join(cells) + " |")
+        lines.append(f"| {k} | " + " | ".join(cells) + " |")
+    crossing = (
+        f"k = {cross}, where the difference is {gain['pass'][cross - 1].points()}"
+        if cross
+        else f"no crossing up to k={n}"
+    )
     lines += [
         "",
-        "Where the after-GRPO pass@k curve meets the one before (first k where it is not above it):",
+        f"Crossing k (the smallest k whose interval of the pass@k difference includes 0 or lies below it): {crossing}.",
+        "Where the curves meet (the smallest k with GRPO's mean pass@k at or below the base's): "
+        + (f"k = {meet}." if meet else f"not up to k={n}."),
         "",
+        "Each seed's pass@k difference against the base (points; paired bootstrap over problems):",
+        "",
+        "| seed | steps | k=1 | k=" + str(n) + " |",
+        "| --- | --- | --- | --- |",
     ]
-    for level, by_model in results.items():
-        before, after = list(by_model.values())
-        crossing = next(
-            (k for k in range(1, args.n + 1) if after["pass"][k - 1] <= before["pass"][k - 1]), None
-        )
-        lines.append(
-            f"- level {level}: "
-            + (f"k = {crossing}" if crossing else f"none up to k = {args.n} (after stays above before)")
-        )
+    for (seed, summary), curve in zip(trained.items(), grpo, strict=True):
+        own = pooled(seed_rows([curve], "pass", base))
+        lines.append(f"| {seed} | {summary['global_step']} | {own[0].points()} | {own[-1].points()} |")
     lines += ["", f"Figure: {figure}"]
-    return write_report(out, lines)
+    return lines
 
 
-def _cell(c: dict[str, Any], key: str, k: int) -> str:
-    low, high = c[f"{key}_band"]
-    return f"{c[key][k - 1]:.1%} [{low[k - 1]:.1%}, {high[k - 1]:.1%}]"
-
-
-def _sharpening_figure(out: Path, results: dict, n: int) -> Path:
+def _figure(out: Path, base: dict[str, Any], grpo_mean: dict, gain: dict, n: int) -> Path:
     plt = pyplot()
-    figure, axes = plt.subplots(1, len(results), figsize=(6 * len(results), 4.5), squeeze=False)
+    figure, (left, right) = plt.subplots(1, 2, figsize=(12, 4.5))
     ks = list(range(1, n + 1))
-    for axis, (level, by_model) in zip(axes[0], results.items(), strict=True):
-        for (label, c), color in zip(by_model.items(), ("tab:gray", "tab:green"), strict=False):
-            for key, style in (("pass", "-"), ("maj", "--")):
-                axis.plot(ks, [100 * v for v in c[key]], style, color=color, label=f"{key}@k, {label}")
-                low, high = c[f"{key}_band"]
-                axis.fill_between(
-                    ks, [100 * v for v in low], [100 * v for v in high], color=color, alpha=0.12
-                )
-        axis.set_title(f"arithmetic level {level}")
-        axis.set_xlabel("k")
-        axis.set_ylabel("%")
+    for key, style in (("pass", "-"), ("maj", "--")):
+        low, high = base[f"{key}_band"]
+        left.plot(ks, [100 * v for v in base[key]], style, color="tab:gray", label=f"{key}@k, base")
+        left.fill_between(ks, [100 * v for v in low], [100 * v for v in high], color="tab:gray", alpha=0.15)
+        curve = grpo_mean[key]
+        left.plot(
+            ks,
+            [100 * e.mean for e in curve],
+            style,
+            color="tab:green",
+            label=f"{key}@k, GRPO (mean of seeds)",
+        )
+        left.fill_between(
+            ks, [100 * e.low for e in curve], [100 * e.high for e in curve], color="tab:green", alpha=0.15
+        )
+        diff = gain[key]
+        color = "tab:blue" if key == "pass" else "tab:orange"
+        right.plot(ks, [100 * e.mean for e in diff], style, color=color, label=f"{key}@k: GRPO - base")
+        right.fill_between(
+            ks, [100 * e.low for e in diff], [100 * e.high for e in diff], color=color, alpha=0.15
+        )
+    cross = crossing_k(gain["pass"])
+    if cross:
+        right.axvline(cross, color="tab:red", linestyle=":", label=f"crossing k = {cross}")
+    right.axhline(0, color="black", linewidth=0.8)
+    for axis, ylabel in ((left, "% of problems"), (right, "difference (points), 95% interval")):
         axis.set_xscale("log", base=2)
+        axis.set_xlabel("k")
+        axis.set_ylabel(ylabel)
         axis.grid(alpha=0.3)
         axis.legend(fontsize=7)
+    left.set_title("pass@k and maj@k (bands: 95% intervals)")
+    right.set_title("GRPO minus base, pooled over problems and seeds")
     figure.tight_layout()
     path = out / "sharpening.png"
     figure.savefig(path, dpi=110)
@@ -139,18 +281,25 @@ def main(argv: list[str] | None = None) -> int:
     from data.cli import ArgumentParser, positive_int
 
     parser = ArgumentParser(prog="python -m experiments.sharpening", description=__doc__.splitlines()[0])
-    parser.add_argument("--n", type=positive_int, default=16)
-    parser.add_argument("--temperature", type=float, default=0.7)
-    parser.add_argument("--problems", type=positive_int, default=64, help="held-out problems per level")
-    parser.add_argument("--levels", type=int, nargs="+", default=[1, 2])
-    parser.add_argument("--out", default="outputs/experiments/sharpening")
     parser.add_argument(
-        "--model", default=MODEL, help="the policy before training (default: the demo's SmolLM2)"
+        "--seeds", type=int, nargs="+", default=SEEDS, help="training seeds (each a full run)"
     )
+    parser.add_argument("--steps", type=positive_int, default=10, help="GRPO steps per seed")
+    parser.add_argument("--prompts-per-step", type=positive_int, default=4, help="the demo recipe's 4")
     parser.add_argument(
-        "--after",
-        default=None,
-        help="the trained checkpoint (default: the demo's seed-0 run, trained if missing)",
+        "--generations", type=positive_int, default=8, help="completions per prompt in training (the group)"
+    )
+    parser.add_argument("--problems", type=positive_int, default=64, help="held-out problems")
+    parser.add_argument("--n", type=positive_int, default=16, help="samples per problem (pass@k up to k = n)")
+    parser.add_argument("--temperature", type=float, default=0.7)
+    parser.add_argument("--max-new-tokens", type=positive_int, default=96)
+    parser.add_argument(
+        "--level", type=positive_int, default=1, help="the arithmetic level (the demo trains 1)"
+    )
+    parser.add_argument("--out", default="outputs/experiments/sharpening")
+    parser.add_argument("--model", default=MODEL, help="the base model (default: the demo's SmolLM2)")
+    parser.add_argument(
+        "--train-args", nargs="*", default=[], help="further recipe overrides for the training runs"
     )
     sharpening(parser.parse_args(argv))
     return 0

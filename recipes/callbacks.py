@@ -160,10 +160,33 @@ def stopped_at_limit(
     return not (text is not None and any(s and text.endswith(s) for s in stop))
 
 
+# The reward whose full score means "correct": the completion lengths are logged split by it.
+CORRECTNESS_REWARD = "accuracy"
+
+
+def mean_lengths_by_correctness(lengths: list[int], scores: list[float | None]) -> dict[str, float]:
+    """The mean length of the completions the accuracy reward paid in full, and of the others: Dr. GRPO's
+    length bias (Liu et al. 2025, §3.1) lengthens the incorrect ones, which the overall mean hides. A
+    completion without a verdict (None) counts in neither; a side with no completion is left out.
+
+    >>> mean_lengths_by_correctness([10, 20, 30, 7], [1.0, 0.0, 0.0, None])
+    {'completions/mean_length_correct': 10.0, 'completions/mean_length_incorrect': 25.0}
+    >>> mean_lengths_by_correctness([10], [0.0])
+    {'completions/mean_length_incorrect': 10.0}
+    """
+    sides: dict[str, list[int]] = {"correct": [], "incorrect": []}
+    for length, score in zip(lengths, scores, strict=True):
+        if score is not None:
+            sides["correct" if score >= 1.0 else "incorrect"].append(length)
+    return {f"completions/mean_length_{side}": sum(v) / len(v) for side, v in sides.items() if v}
+
+
 class CompletionRecorder:
     """Wraps the reward functions: passes each a ``truncated`` column (completions that generation stopped
-    at ``max_completion_length``: ``stopped_at_limit``), and lands every step's completions, with each
-    reward, in a JSONL file.
+    at ``max_completion_length``: ``stopped_at_limit``), lands every step's completions, with each reward,
+    in a JSONL file, and logs the mean completion length of correct and of incorrect completions
+    (``completions/mean_length_correct`` / ``_incorrect``, through TRL's ``log_metric``: they join the
+    step's entry in ``log_history``) when the recipe has an accuracy reward.
 
     TRL calls the reward functions one after the other on the same batch; each wrapper stores its scores,
     and the last one writes the rows (at most ``per_step`` of them per step, whole groups first).
@@ -220,6 +243,8 @@ class CompletionRecorder:
                         "same command to resume from the last checkpoint"
                     )
             self.scores[func.__name__] = scores
+            if is_last:
+                self._log_lengths(kwargs.get("completion_ids"), kwargs.get("log_metric"))
             if is_last and self.per_step > 0 and self.path is not None:
                 try:
                     self._write(prompts, completions, kwargs)
@@ -229,6 +254,16 @@ class CompletionRecorder:
 
         reward.__name__ = func.__name__
         return reward
+
+    def _log_lengths(self, completion_ids: list | None, log_metric: Callable | None) -> None:
+        """Each process logs its own batch's means; TRL averages a name over the processes that logged it (a
+        batch with no correct completion logs no ``mean_length_correct``: the step has none)."""
+        correctness = self.scores.get(CORRECTNESS_REWARD)
+        if completion_ids is None or log_metric is None or correctness is None:
+            return
+        lengths = [len(ids) for ids in completion_ids]
+        for name, value in mean_lengths_by_correctness(lengths, list(correctness)).items():
+            log_metric(name, value)
 
     def _write(self, prompts, completions, columns: dict[str, Any]) -> None:
         state = columns.get("trainer_state")

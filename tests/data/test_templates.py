@@ -25,5 +25,9 @@ def test_templates_quote_their_sources():
     assert "\\boxed{}" in data.TEMPLATES["qwen_boxed"].apply("Q")[-1]["content"]
     assert data.TEMPLATES["r1_zero"].apply("Q").startswith("A conversation between User and Assistant.")
     assert data.TEMPLATES["r1_zero_prefill"].think_prefilled
+    chatml = data.TEMPLATES["r1_zero_chatml"].apply("1+1?")
+    assert chatml.startswith("<|im_start|>system\nA conversation between User and Assistant.")
+    assert chatml.endswith("<|im_start|>user\n1+1?<|im_end|>\n<|im_start|>assistant\n<think>")
+    assert data.TEMPLATES["r1_zero_chatml"].stop == ("</answer>",)
     with pytest.raises(KeyError, match="choose one of"):
         data.get_template("r2")

@@ -1,79 +1,115 @@
-"""The make targets' experiments end to end on the tiny model: commands, report and figure."""
+"""The findings' make targets end to end on the tiny model, one seed and a step or two: the real commands (training,
+evaluation), the report with its verdict, the figure, and what the runs log. The statistics and the wiring with
+three seeds are tested on stand-in steps in tests/experiments/."""
 
 import json
 from pathlib import Path
 
 import pytest
+import yaml
 
-from experiments import r1zero, sharpening
+from experiments import length_bias, r1zero, sharpening
 from recipes.tiny_model import save_tiny_model
 
 ROOT = Path(__file__).resolve().parents[2]
+TINY_TRAINING = ["trainer.learning_rate=1e-3", "trainer.report_to=[]", "data.limit=32"]
 
 
 @pytest.fixture(scope="module")
-def tiny_models(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("models")
-    return str(save_tiny_model(folder / "before", seed=0)), str(save_tiny_model(folder / "after", seed=1))
+def tiny_model(tmp_path_factory):
+    return str(save_tiny_model(tmp_path_factory.mktemp("models") / "tiny", seed=0))
 
 
-def test_the_sharpening_target_writes_its_report_and_figure(tiny_models, tmp_path, monkeypatch):
+def test_the_sharpening_target_trains_samples_and_reports(tiny_model, tmp_path, monkeypatch):
     monkeypatch.chdir(ROOT)
-    before, after = tiny_models
+    argv = ["--model", tiny_model, "--seeds", "0", "--steps", "1", "--n", "2", "--problems", "3"]
+    argv += ["--prompts-per-step", "2", "--generations", "4", "--max-new-tokens", "8", "--out", str(tmp_path)]
+    argv += ["--train-args", *TINY_TRAINING, "trainer.max_completion_length=8"]
+    assert sharpening.main(argv) == 0
+    report = (tmp_path / "report.md").read_text()
+    assert "**Verdict:** " in report and "| 2 | " in report and "Crossing k" in report
+    assert (tmp_path / "sharpening.png").stat().st_size > 0
+    folder = tmp_path / "samples_level1_n2_problems3" / "grpo_steps1_seed0" / "arithmetic"
+    rows = [json.loads(line) for line in (folder / "samples.jsonl").open()]
+    assert len(rows) == 3 and all(len(r["completions"]) == 2 and r["level"] == 1 for r in rows)
+
+
+def test_the_r1zero_target_checks_spread_then_trains_with_the_chat_prompt(tiny_model, tmp_path, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    sizes = [
+        "--seeds",
+        "0",
+        "--steps",
+        "1",
+        "--generations",
+        "4",
+        "--prompts-per-step",
+        "2",
+        "--max-tokens",
+        "16",
+    ]
+    sizes += ["--precheck-problems", "2", "--problems", "4"]
+    # the untrained tiny model writes noise: no group has any spread, and the pre-check stops the target
+    with pytest.raises(SystemExit, match="must change"):
+        r1zero.main(["--model", tiny_model, *sizes, "--out", str(tmp_path)])
+    assert not list(tmp_path.glob("steps*"))
+    assert (
+        r1zero.main(
+            [
+                "--model",
+                tiny_model,
+                *sizes,
+                "--min-spread",
+                "0",
+                "--out",
+                str(tmp_path),
+                "--train-args",
+                *TINY_TRAINING,
+            ]
+        )
+        == 0
+    )
+    report = (tmp_path / "report.md").read_text()
+    assert "**Verdict:** " in report and "Pre-check: 2 training problems x 4 samples" in report
+    assert (tmp_path / "r1zero.png").stat().st_size > 0
+    rows = [json.loads(line) for line in (tmp_path / "steps1_seed0" / "train" / "completions.jsonl").open()]
+    assert set(rows[0]["rewards"]) == {"accuracy", "format", "tag_count"}
+    assert rows[0]["prompt"].endswith("<|im_start|>assistant\n<think>")
+
+
+def test_the_length_bias_target_logs_lengths_by_correctness_each_step(tiny_model, tmp_path, monkeypatch):
+    monkeypatch.chdir(ROOT)
     argv = [
         "--model",
-        before,
-        "--after",
-        after,
-        "--n",
+        tiny_model,
+        "--seeds",
+        "0",
+        "--steps",
         "2",
+        "--generations",
+        "4",
+        "--prompts-per-step",
+        "2",
+    ]
+    argv += [
+        "--max-completion-length",
+        "16",
         "--problems",
         "3",
-        "--levels",
-        "1",
-        "2",
-    ]
-    assert sharpening.main([*argv, "--out", str(tmp_path)]) == 0
-    report = (tmp_path / "report.md").read_text()
-    assert "| 1 | before |" in report and "| 2 | after GRPO |" in report and "pass@n" in report
-    assert "| 2 | maj@k |" in report and "k=2 |" in report  # the paired change table
-    assert (tmp_path / "sharpening.png").stat().st_size > 0
-    samples = [
-        json.loads(line) for line in (tmp_path / "level2_after" / "arithmetic" / "samples.jsonl").open()
-    ]
-    assert len(samples) == 3 and all(len(s["completions"]) == 2 and s["level"] == 2 for s in samples)
-
-
-def test_the_r1zero_target_trains_and_measures_the_format(tiny_models, tmp_path, monkeypatch):
-    monkeypatch.chdir(ROOT)
-    before, _ = tiny_models
-    train_args = [
-        "trainer.per_device_train_batch_size=8",
-        "trainer.num_generations=4",
-        "trainer.max_completion_length=16",
-        "trainer.learning_rate=1e-3",
-        "trainer.report_to=[]",
-        "data.limit=32",
-    ]
-    argv = [
-        "--model",
-        before,
-        "--minutes",
-        "0.05",
-        "--limit",
-        "4",
         "--out",
         str(tmp_path),
         "--train-args",
-        *train_args,
+        *TINY_TRAINING,
     ]
-    assert r1zero.main(argv) == 0
+    assert length_bias.main(argv) == 0
+    for loss_type in ("grpo", "dr_grpo"):
+        run = tmp_path / f"{loss_type}_steps2_seed0" / "train"
+        steps = [e for e in json.loads((run / "log_history.json").read_text()) if "reward" in e]
+        # the tiny model is never right: every step logs the incorrect completions' length, none the correct
+        assert [e["step"] for e in steps] == [1, 2]
+        assert all(0 < e["completions/mean_length_incorrect"] <= 16 for e in steps)
+        assert not any("completions/mean_length_correct" in e for e in steps)
+        assert yaml.safe_load((run / "recipe.yaml").read_text())["trainer"]["loss_type"] == loss_type
     report = (tmp_path / "report.md").read_text()
-    assert "| before |" in report and "| after |" in report and "format compliance" in report
-    assert (tmp_path / "r1zero.png").stat().st_size > 0
-    summary = json.loads((tmp_path / "seed0" / "train" / "summary.json").read_text())
-    assert summary["final_model"] and "guard.max_minutes" in summary["time_budget"]
-    rows = [json.loads(line) for line in (tmp_path / "seed0" / "train" / "completions.jsonl").open()]
-    assert set(rows[0]["rewards"]) == {"accuracy", "format", "tag_count"} and rows[0]["prompt"].endswith(
-        "Assistant:"
-    )
+    assert "**Verdict:** " in report and "| grpo | " in report and "| dr_grpo | " in report
+    assert (tmp_path / "length_bias.png").stat().st_size > 0

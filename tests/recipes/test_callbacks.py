@@ -123,3 +123,27 @@ def test_collapse_guard_can_require_that_no_reward_spread_is_left():
     for _ in range(2):
         guard.on_log(None, state, control, logs={"entropy": 0.05, "frac_reward_zero_std": 1.0})
     assert control.should_training_stop
+
+
+def test_the_recorder_logs_the_mean_length_of_correct_and_incorrect_completions_each_step():
+    """Dr. GRPO's length bias shows in the incorrect completions' length: logged per step through TRL's
+    log_metric (a batch without a correct completion logs no correct length)."""
+    logged: list[tuple[str, float]] = []
+    recorder = CompletionRecorder(None, end_token_ids={EOS})
+    accuracy, fmt = recorder.wrap([get("accuracy"), get("format", answer_format="stated")])
+    batch = {
+        "prompts": ["p"] * 3,
+        "completions": ["The answer is 4.", "The answer is 5.", "I think it is 5, or"],
+        "completion_ids": [[5] * 4 + [EOS], [5] * 6 + [EOS], [5] * 20],
+        "answer": ["4"] * 3,
+        # the accuracy reward logs its grader's incidents too; the lengths are the completions/ metrics
+        "log_metric": lambda name, value: name.startswith("completions/") and logged.append((name, value)),
+    }
+    accuracy(**batch)
+    assert logged == []  # the last reward logs, once the batch has every score
+    fmt(**batch)
+    assert logged == [("completions/mean_length_correct", 5.0), ("completions/mean_length_incorrect", 13.5)]
+    logged.clear()
+    accuracy(**{**batch, "answer": ["9"] * 3})
+    fmt(**{**batch, "answer": ["9"] * 3})
+    assert logged == [("completions/mean_length_incorrect", 32 / 3)]

@@ -1,0 +1,111 @@
+"""What the findings (``make finding-*``) share: an estimate with its 95% interval and its wording, the sizes a
+report prints beside what the issue asked for, and training curves over seeds (a mean with the seeds' range).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from eval.statistics import pooled_over_seeds
+
+SEEDS = [0, 1, 2]  # every finding trains three seeds (the issue's minimum)
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """A mean with its 95% interval."""
+
+    mean: float
+    low: float
+    high: float
+
+    @property
+    def above_zero(self) -> bool:
+        return self.low > 0
+
+    @property
+    def rise_excluded(self) -> bool:
+        """The interval reaches no value above zero: no rise, measurably."""
+        return self.high <= 0
+
+    def points(self) -> str:
+        """A difference of shares in percentage points.
+
+        >>> Estimate(0.123, 0.05, 0.2).points()
+        '+12.3 points [+5.0, +20.0]'
+        """
+        return f"{100 * self.mean:+.1f} points [{100 * self.low:+.1f}, {100 * self.high:+.1f}]"
+
+    def share(self) -> str:
+        """A share in percent.
+
+        >>> Estimate(0.5, 0.25, 0.75).share()
+        '50.0% [25.0, 75.0]'
+        """
+        return f"{100 * self.mean:.1f}% [{100 * self.low:.1f}, {100 * self.high:.1f}]"
+
+    def number(self, unit: str = "") -> str:
+        """A signed number with its unit.
+
+        >>> Estimate(1.25, -0.5, 3.0).number(" tokens/step")
+        '+1.25 tokens/step [-0.50, +3.00]'
+        """
+        return f"{self.mean:+.2f}{unit} [{self.low:+.2f}, {self.high:+.2f}]"
+
+
+def pooled(rows_by_seed: list[list[list[float]]], bootstrap: int = 1000) -> list[Estimate]:
+    """The mean over seeds and problems at each column, with its 95% interval from a bootstrap that resamples
+    both (``eval.statistics.pooled_over_seeds``; ``rows_by_seed[seed][problem][column]``).
+
+    >>> pooled([[[1.0], [0.0]], [[1.0], [0.0]]], bootstrap=20)[0].mean
+    0.5
+    """
+    return [Estimate(*e) for e in pooled_over_seeds(rows_by_seed, bootstrap)]
+
+
+def size_line(label: str, value: Any, issue: float | None = None) -> str:
+    """One line of a report's sizes: what this run used and, where the issue asked for more, that it was sized
+    down (every size is a command-line argument; the defaults fit this 2-core CPU).
+
+    >>> size_line("held-out problems", 64, issue=200)
+    "- held-out problems: 64 (sized down from the issue's 200)"
+    >>> size_line("training seeds", 3, issue=3)
+    '- training seeds: 3'
+    """
+    note = f" (sized down from the issue's {issue:g})" if issue is not None and value < issue else ""
+    return f"- {label}: {value}{note}"
+
+
+def across_seeds(histories: list[list[dict[str, Any]]], key: str) -> list[tuple[int, float, float, float]]:
+    """``key`` at each logged step over the seeds' training logs: (step, mean, lowest, highest) over the seeds
+    that logged it at that step (a step where none did is left out; so is a NaN).
+
+    >>> across_seeds([[{"step": 1, "x": 1.0}, {"step": 2, "x": 3.0}], [{"step": 1, "x": 2.0}]], "x")
+    [(1, 1.5, 1.0, 2.0), (2, 3.0, 3.0, 3.0)]
+    """
+    by_step: dict[int, list[float]] = {}
+    for history in histories:
+        for entry in history:
+            value = entry.get(key)
+            if isinstance(value, (int, float)) and not math.isnan(value):
+                by_step.setdefault(entry["step"], []).append(float(value))
+    return [(step, sum(v) / len(v), min(v), max(v)) for step, v in sorted(by_step.items())]
+
+
+def plot_across_seeds(
+    axis: Any, series: list[tuple[int, float, float, float]], label: str, color: str, scale: float = 1.0
+) -> None:
+    """The mean over seeds as a line, the seeds' range as a band."""
+    if not series:
+        return
+    steps = [s for s, _, _, _ in series]
+    axis.plot(steps, [scale * m for _, m, _, _ in series], color=color, label=label)
+    axis.fill_between(
+        steps,
+        [scale * lo for _, _, lo, _ in series],
+        [scale * hi for _, _, _, hi in series],
+        color=color,
+        alpha=0.2,
+    )
