@@ -1358,3 +1358,40 @@ def test_sft_data_without_usable_completions_is_one_line_in_the_dry_run_and_the_
     _write_jsonl(path, _sft_rows(question=QUESTION, answer=ANSWER, solution=SOLUTION, completion=ANSWER_IS))
     assert train_main([*argv, *fixed, "--dry-run"]) == 0
     assert "is valid" in capsys.readouterr().out
+
+
+# --- python -m data.rft ------------------------------------------------------------------------------------
+
+
+def _only_wrong(row, n):
+    return [("1 + 1 = 2\nThe answer is -1.", False)] * n
+
+
+@pytest.mark.parametrize(
+    ("case", "expected"),
+    [
+        ("missing", "does not exist; give the --out folder of python -m eval"),
+        ("not-an-evaluation", "is not an evaluation's output folder (no settings.json)"),
+        (
+            "no-correct-completion",
+            "none of the 30 completions of arithmetic was graded correct and whole (30 wrong",
+        ),
+        ("not-jsonl", "--out"),
+    ],
+)
+def test_bad_rft_inputs_are_one_line_errors(case, expected, tmp_path, capsys):
+    from data.rft import main as rft_main
+    from tests.fakes import evaluate_training_problems, right_wrong_and_cut
+
+    folder = tmp_path / "samples"
+    if case == "not-an-evaluation":
+        folder.mkdir()
+        (folder / "notes.txt").write_text("hi")
+    elif case == "no-correct-completion":
+        evaluate_training_problems(folder, _only_wrong)
+    elif case == "not-jsonl":
+        evaluate_training_problems(folder, right_wrong_and_cut)
+    out = tmp_path / ("rft.txt" if case == "not-jsonl" else "rft.jsonl")
+    assert rft_main([str(folder), "--out", str(out)]) == 2
+    _one_error_line(capsys.readouterr().err, expected)
+    assert not out.exists()
