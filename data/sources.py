@@ -184,8 +184,10 @@ def load(
     question_field: str | None = None,
     answer_field: str | None = None,
     answer_extractor: str | None = None,
+    solution_field: str | None = None,
     strict: bool = False,
     levels: list[int] | tuple[int, ...] | None = None,
+    keep_fields: list[str] | tuple[str, ...] = (),
 ) -> datasets.Dataset:
     """Load a data set in the common schema.
 
@@ -193,10 +195,13 @@ def load(
     ``arithmetic``), any hub id, or a local jsonl/json/parquet/csv file. ``data_files``: local files in the
     named source's hub layout (a path for ``split``, or a dict of splits). Hub ids and files other than the
     named sources need ``question_field`` and ``answer_field`` (``answer_extractor``: ``gsm8k_hash``,
-    ``last_boxed`` or ``as_is``, the default). Rows without a usable gold are dropped and counted in the
+    ``last_boxed`` or ``as_is``, the default); their reference solution is ``solution_field`` (default
+    ``solution``) where the rows have one, else what the extractor leaves. Rows without a usable gold are dropped and counted in the
     log, or raise with ``strict=True``. ``levels`` keeps those difficulty levels (sources with levels:
     ``math``, ``math500``, ``arithmetic``), then ``limit`` keeps the first rows (file order); ``seed``
-    shapes the generated ``arithmetic`` set. ``template`` adds a ``prompt`` column.
+    shapes the generated ``arithmetic`` set. ``template`` adds a ``prompt`` column. ``keep_fields``: fields
+    of the source's rows carried through as they are (a file of SFT completions: ``completion``); a row
+    without one raises DataError.
 
     >>> load("arithmetic", split="test", limit=2, template="qwen_math_cot").column_names
     ['id', 'question', 'answer', 'solution', 'source', 'level', 'prompt']
@@ -206,14 +211,26 @@ def load(
     if levels is not None:
         check_levels(name_or_path, levels)
     if name_or_path == "arithmetic":
+        if keep_fields:
+            raise DataError(
+                f"arithmetic is generated: it has no field {keep_fields[0]!r}; read that field from a file of rows"
+            )
         rows = arithmetic.generate(split, size=limit, seed=seed, levels=levels or arithmetic.LEVELS)
     elif name_or_path == "math" and split == "train_12k":
-        rows = _math_train_12k(data_files, strict)
+        rows = _math_train_12k(data_files, strict, tuple(keep_fields))
     elif name_or_path in SOURCES:
-        rows = _load_named(name_or_path, split, data_files, strict)
+        rows = _load_named(name_or_path, split, data_files, strict, tuple(keep_fields))
     else:
         rows = _load_custom(
-            name_or_path, split, data_files, question_field, answer_field, answer_extractor or "as_is", strict
+            name_or_path,
+            split,
+            data_files,
+            question_field,
+            answer_field,
+            answer_extractor or "as_is",
+            solution_field or "solution",
+            strict,
+            tuple(keep_fields),
         )
     if levels is not None and name_or_path != "arithmetic":
         rows = [row for row in rows if row.get("level") in levels]
@@ -401,7 +418,9 @@ def _read_hub(hub_id: str, configs: tuple[str | None, ...], split: str, hint: st
     return rows, f"{hub_id} ({split})"
 
 
-def _load_named(name: str, split: str, data_files: Any, strict: bool) -> list[dict]:
+def _load_named(
+    name: str, split: str, data_files: Any, strict: bool, keep_fields: tuple[str, ...] = ()
+) -> list[dict]:
     source = SOURCES[name]
     if split not in source.splits:
         raise DataError(f"{name} has splits {', '.join(source.splits)}; got split={split!r}")
@@ -413,7 +432,7 @@ def _load_named(name: str, split: str, data_files: Any, strict: bool) -> list[di
         raw, where = _read_files(files, f"{name} {split}")
     else:
         raw, where = _read_hub(source.hub_id, source.hub_configs, _HUB_SPLIT.get(name, split), hint)
-    return _normalize(raw, where, name, split, source, strict)
+    return _normalize(raw, where, name, split, source, strict, keep_fields)
 
 
 def _load_custom(
@@ -423,7 +442,9 @@ def _load_custom(
     question_field: str | None,
     answer_field: str | None,
     extractor: str,
+    solution_field: str,
     strict: bool,
+    keep_fields: tuple[str, ...] = (),
 ) -> list[dict]:
     if not question_field or not answer_field:
         named = ", ".join([*SOURCES, "arithmetic"])
@@ -435,7 +456,7 @@ def _load_custom(
         raise DataError(
             f"unknown answer_extractor {extractor!r}; choose one of {', '.join(ANSWER_EXTRACTORS)}"
         )
-    source = Source(path, (split,), (question_field,), answer_field, extractor)
+    source = Source(path, (split,), (question_field,), answer_field, extractor, solution_field=solution_field)
     if data_files is not None or Path(path).exists():
         files = data_files if data_files is not None else path
         files = files.get(split) if isinstance(files, dict) else files
@@ -448,22 +469,28 @@ def _load_custom(
             f'Pass a local file instead: data.load("path/to/file.jsonl", question_field="{question_field}", answer_field="{answer_field}").',
         )
     name = re.sub(r"[^A-Za-z0-9_.-]+", "_", Path(path).stem if Path(path).exists() else path)
-    return _normalize(raw, where, name, split, source, strict)
+    return _normalize(raw, where, name, split, source, strict, keep_fields)
 
 
 # --- normalising rows ------------------------------------------------------------------------------
 
 
 def _normalize(
-    raw: list[dict], where: str, name: str, split: str, source: Source, strict: bool
+    raw: list[dict],
+    where: str,
+    name: str,
+    split: str,
+    source: Source,
+    strict: bool,
+    keep_fields: tuple[str, ...] = (),
 ) -> list[dict]:
     extract = ANSWER_EXTRACTORS[source.answer_extractor]
     rows, dropped = [], []
     for index, row in enumerate(raw):
         question_key = next((key for key in source.question_field if key in row), None)
-        missing = [key for key in (question_key, source.answer_field) if key is None or key not in row]
-        if missing or question_key is None:
-            wanted = source.question_field[0] if question_key is None else source.answer_field
+        wanted = [key for key in (source.answer_field, *keep_fields) if key not in row]
+        if question_key is None or wanted:
+            wanted = source.question_field[0] if question_key is None else wanted[0]
             fields = sorted(k for k in row if not k.startswith("_"))
             raise DataError(f"{where}, row {index}: no field {wanted!r}; the rows have fields {fields}")
         question = row[question_key]
@@ -492,6 +519,7 @@ def _normalize(
         }
         for column, source_field in source.metadata.items():
             out[column] = _metadata_value(column, row.get(source_field))
+        out.update({key: row[key] for key in keep_fields})
         rows.append(out)
     if dropped:
         logger.warning(
@@ -519,15 +547,15 @@ def _metadata_value(column: str, value: Any) -> Any:
     return value
 
 
-def _math_train_12k(data_files: Any, strict: bool) -> list[dict]:
+def _math_train_12k(data_files: Any, strict: bool, keep_fields: tuple[str, ...] = ()) -> list[dict]:
     """MATH train + test minus the MATH-500 problems (the "12k" split of RL recipes)."""
     if data_files is not None and not (isinstance(data_files, dict) and {"train", "test"} <= set(data_files)):
         raise DataError(
             'math train_12k needs data_files={"train": ..., "test": ..., "math500": ...} (math500 optional: else from the Hub)'
         )
     files = data_files or {}
-    train = _load_named("math", "train", files or None, strict)
-    test = _load_named("math", "test", files or None, strict)
+    train = _load_named("math", "train", files or None, strict, keep_fields)
+    test = _load_named("math", "test", files or None, strict, keep_fields)
     math500 = _load_named("math500", "test", files.get("math500"), strict)
     held_out = {normalize_question(row["question"]) for row in math500}
     kept = [row for row in train + test if normalize_question(row["question"]) not in held_out]

@@ -19,11 +19,12 @@ from recipes.reward_check import PROMPTS, check_rewards
 from recipes.run_files import dump_yaml
 from recipes.schema import Recipe
 from recipes.training_data import (
+    completions_source,
     is_local,
     load_arguments,
     load_training_data,
     require_enough_rows,
-    sft_completions_described,
+    sft_dataset,
 )
 
 
@@ -49,13 +50,38 @@ def describe_data(recipe: Recipe) -> dict[str, Any]:
     return described
 
 
+def describe_method(run: ResolvedRun) -> str:
+    """What the run trains on, and with which gradient coefficient, in a line (DeepSeekMath §5.2.1's terms)."""
+    recipe = run.recipe
+    if recipe.trainer_type == "sft":
+        return (
+            f"SFT: TRL's SFTTrainer on {completions_source(recipe)}; every completion token has coefficient 1; "
+            "nothing is sampled"
+        )
+    if recipe.online_rft:
+        index = [entry.name for entry in recipe.rewards].index("accuracy")
+        return (
+            "online RFT: completions sampled from the current policy; coefficient 1 for a completion "
+            f"rewards[{index}] (accuracy) pays in full, 0 otherwise (DeepSeekMath Eq. 10); the other rewards are "
+            "logged, not trained on"
+        )
+    return "GRPO: completions sampled from the current policy; coefficient: the group-relative advantage of the summed rewards"
+
+
 def describe_batches(run: ResolvedRun) -> dict[str, Any]:
     """The arithmetic of one rollout (``run.batches``) in words: prompts, completions, optimizer updates."""
     config, batches = run.config, run.batches
     processes = batches["processes"]
-    update = f"{batches['completions_per_update']} completions ({config.per_device_train_batch_size} per device x {processes} x {config.gradient_accumulation_steps} accumulation)"
+    per_update = f"({config.per_device_train_batch_size} per device x {processes} x {config.gradient_accumulation_steps} accumulation)"
     if "prompts_per_rollout" not in batches:  # SFT: no rollouts
-        return {"processes": processes, "optimizer update": update}
+        only = config.completion_only_loss is not False  # None: TRL's default, on for prompt-completion data
+        return {
+            "processes": processes,
+            "optimizer update": f"{batches['completions_per_update']} prompt-completion pairs {per_update}",
+            "loss": f"on {'the completion tokens only' if only else 'the prompt and the completion'}; "
+            f"sequences longer than max_length {config.max_length} tokens are cut ({config.truncation_mode})",
+        }
+    update = f"{batches['completions_per_update']} completions {per_update}"
     return {
         "processes": processes,
         "rollout": f"{batches['prompts_per_rollout']} prompts x {config.num_generations} completions = {batches['completions_per_rollout']} completions",
@@ -90,9 +116,18 @@ def dry_run(recipe_path: str, overrides: list[str]) -> None:
     preflight(run)
     described = describe_data(recipe)
     rows = None
+    sft = recipe.trainer_type == "sft"
+    if sft:
+        described["SFT completions"] = {"from": completions_source(recipe)}
     if all(is_local(source) for source in recipe.data.sources):
         report: dict[str, Any] = {}
         train_set = load_training_data(recipe, report)
+        if sft:  # the completions, checked as the run checks them
+            train_set = sft_dataset(train_set, recipe)
+            first = train_set[0]["completion"]
+            described["SFT completions"].update(
+                rows=len(train_set), first=first if isinstance(first, str) else first[0]["content"]
+            )
         require_enough_rows(train_set, config, recipe_path, report)
         described["training problems"] = {
             "rows": report["rows"],
@@ -100,11 +135,10 @@ def dry_run(recipe_path: str, overrides: list[str]) -> None:
             "kept": len(train_set),
         }
         rows = train_set.select(range(min(len(train_set), PROMPTS))).to_list()
-    if recipe.trainer_type == "grpo":
+    if not sft:
         check_rewards(run, rows)
-    else:
-        described["SFT completions"] = sft_completions_described(recipe, rows)
     resolved = {
+        "method": describe_method(run),
         "model": dataclasses.asdict(recipe.model),
         "data": described,
         "rewards": [
@@ -116,8 +150,14 @@ def dry_run(recipe_path: str, overrides: list[str]) -> None:
         "generation": {"stop": list(run.stop), "truncated": TRUNCATION_RULE},
         "eval": dataclasses.asdict(recipe.eval) if recipe.eval else None,
         "guard": dataclasses.asdict(recipe.guard) if recipe.guard else None,
-        "GRPOConfig": describe_config(recipe, config, run.injected),
+        type(config).__name__: describe_config(recipe, config, run.injected),
     }
+    if sft:  # nothing is generated in training; rewards only say how the final evaluation grades
+        del resolved["generation"]
+        if not recipe.rewards:
+            resolved["rewards"] = (
+                "none (SFT; the final evaluation grades with the accuracy reward's defaults)"
+            )
     print(dump_yaml(resolved))
     for warning in run_warnings(run):
         print(f"warning: {warning}")
@@ -135,8 +175,8 @@ def dry_run(recipe_path: str, overrides: list[str]) -> None:
         for problem in problems(rows):
             print(f"warning: {problem}")
         print()
-    if recipe.trainer_type == "sft":
-        batches = f"SFT, {run.batches['completions_per_update']} completions per optimizer update"
+    if sft:
+        batches = f"SFT, {run.batches['completions_per_update']} prompt-completion pairs per optimizer update"
     else:
         batches = (
             f"{config.generation_batch_size} completions per generation batch = {run.batches['prompts_per_rollout']} "

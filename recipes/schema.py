@@ -81,6 +81,11 @@ class DataSource:
     answer_extractor: Literal["gsm8k_hash", "last_boxed", "as_is"] | None = option(
         None, "how to read the gold from answer_field (default as_is)"
     )
+    solution_field: str | None = option(
+        None,
+        "reference-solution field (what SFT trains on), for hub ids and files other than the named sources "
+        "(default: solution, where the rows have it)",
+    )
     seed: int | None = option(None, "seed of a generated data set (arithmetic); default: the recipe's seed")
 
 
@@ -315,7 +320,8 @@ def list_keys() -> str:
             lines.append(f"      {spec.metadata.get('help', '')}")
     lines += [
         "",
-        "trainer: any field of trl.GRPOConfig (python -c 'from trl import GRPOConfig; help(GRPOConfig)')",
+        "trainer: any field of trl.GRPOConfig (python -c 'from trl import GRPOConfig; help(GRPOConfig)'); "
+        "with trainer_type: sft, of trl.SFTConfig",
     ]
     return "\n".join(lines)
 

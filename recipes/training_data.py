@@ -27,7 +27,8 @@ def load_training_data(recipe: Recipe, report: dict[str, Any] | None = None):
     """The training set: every source, the template, decontaminated against the eval benchmarks, filtered
     by pass rate. ``report``, when given, receives what decontamination and the filter removed."""
     report = {} if report is None else report
-    sources = [load_arguments(source, recipe.seed) for source in recipe.data.sources]
+    kept = [recipe.data.completion_field] if recipe.data.completion_field else []  # SFT completions
+    sources = [{**load_arguments(source, recipe.seed), "keep_fields": kept} for source in recipe.data.sources]
     dataset = data.load_mixture(sources, template=recipe.data.template)
     report["rows"] = len(dataset)
     if recipe.data.decontaminate and recipe.eval is not None:
@@ -141,47 +142,78 @@ def _completion_text(row: dict[str, Any], recipe: Recipe) -> str:
     return data.get_template(recipe.data.template).write_answer(solution, str(row["answer"]))
 
 
+def completions_source(recipe: Recipe) -> str:
+    """Where a recipe's SFT completions come from, in words."""
+    field = recipe.data.completion_field
+    if field:
+        return f"the data's field {field!r}, as it is"
+    return f"reference solutions, written in template {recipe.data.template}'s answer format"
+
+
 def sft_dataset(dataset, recipe: Recipe):
     """The training rows as SFTTrainer's prompt-completion pairs (the loss on the completion only): the
     template's prompt, and the completion as a chat turn for chat templates or text for plain ones. Rows
-    without a completion are dropped with a count; none at all is an error naming the fix."""
-    field = recipe.data.completion_field
-    if field is not None and len(dataset) and field not in dataset.column_names:
-        raise RecipeError(
-            f"data.completion_field {field!r} is not a field of the data (it has {', '.join(dataset.column_names)})"
-        )
+    without a completion are dropped with a count; none at all is an error naming the fix, and so are
+    completions none of which follows the template's answer format (trained on, the model would learn
+    to answer the template's prompts in another format)."""
     completions = [_completion_text(row, recipe) for row in dataset]
     keep = [i for i, text in enumerate(completions) if text]
+    field = recipe.data.completion_field
     if not keep:
-        what = f"field {field!r}" if field else "reference solutions (the solution field)"
+        if field:
+            raise RecipeError(
+                f"data: none of the {len(dataset)} training rows has a completion in field {field!r}; fill that "
+                "field, or remove data.completion_field to train on the reference solutions"
+            )
         raise RecipeError(
-            f"data: none of the {len(dataset)} training rows has {what}; SFT needs them: use a data set with "
-            "solutions (gsm8k, math, arithmetic) or a file of completions with data.completion_field: completion"
+            f"data: none of the {len(dataset)} training rows has a reference solution; SFT needs them: use a "
+            "data set with solutions (gsm8k, math, arithmetic; a file's solution_field), or a file of completions "
+            "with data.completion_field: completion"
         )
     if len(keep) < len(dataset):
         logger.warning(
             "SFT: dropped %d of %d rows without a completion", len(dataset) - len(keep), len(dataset)
         )
+    texts = [completions[i] for i in keep]
+    require_template_format(texts, recipe)
     chat = not isinstance(dataset[0]["prompt"], str)
     rows = dataset.select(keep)
-    texts = [completions[i] for i in keep]
+    if "completion" in rows.column_names:  # a file's own completion field, replaced by the stripped text
+        rows = rows.remove_columns("completion")
     values = [[{"role": "assistant", "content": text}] for text in texts] if chat else texts
     return rows.add_column("completion", values)
 
 
-def sft_completions_described(recipe: Recipe, rows: list[dict[str, Any]] | None) -> dict[str, Any]:
-    """The dry run's view of the SFT completions: where they come from, and the first one."""
-    source = (
-        f"field {recipe.data.completion_field}"
-        if recipe.data.completion_field
-        else "reference solutions in the template's format"
-    )
-    described: dict[str, Any] = {"from": source}
-    if rows:
-        described["first"] = _completion_text(rows[0], recipe)
-        if not described["first"]:
-            raise RecipeError(
-                f"data: the first training row has no {'field ' + repr(recipe.data.completion_field) if recipe.data.completion_field else 'reference solution'}; "
-                "SFT needs a completion for every row (data.completion_field names a field of completions)"
+def require_template_format(texts: list[str], recipe: Recipe) -> None:
+    """SFT completions must answer in the format the template's prompts ask for: none that does is an error
+    (completions written for another template, or solutions the template's format can't hold), some that
+    don't are counted in a warning."""
+    from rewards import has_format
+
+    template = data.get_template(recipe.data.template)
+    following = sum(has_format(text, template.answer_format, template.think_prefilled) for text in texts)
+    if following == 0:
+        field = recipe.data.completion_field
+        what, fix = (
+            (
+                f"in field {field!r}",
+                "set data.template to the template they were written for (an RFT file's provenance names it)",
             )
-    return described
+            if field
+            else (
+                "written from the reference solutions",
+                "choose a template whose format these solutions fit",
+            )
+        )
+        raise RecipeError(
+            f"data: none of the {len(texts)} SFT completions {what} follows template {template.name}'s "
+            f"{template.answer_format} format (the first: {texts[0][:80]!r}); {fix}"
+        )
+    if following < len(texts):
+        logger.warning(
+            "SFT: %d of %d completions do not follow template %s's %s format",
+            len(texts) - following,
+            len(texts),
+            template.name,
+            template.answer_format,
+        )

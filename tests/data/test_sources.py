@@ -135,6 +135,37 @@ def test_any_local_file_with_a_field_mapping(tmp_path):
         load(str(path))
 
 
+def test_a_files_reference_solution_is_its_solution_field(tmp_path):
+    """What SFT on reference solutions trains on, from a file of problems."""
+    rows = [{"q": "What is 2+2?", "a": 4, "solution": "2 + 2 = 4", "worked": "two and two"}]
+    path = _write_jsonl(tmp_path / "mine.jsonl", rows)
+    assert load(str(path), question_field="q", answer_field="a")[0]["solution"] == "2 + 2 = 4"
+    assert (
+        load(str(path), question_field="q", answer_field="a", solution_field="worked")[0]["solution"]
+        == "two and two"
+    )
+    path = _write_jsonl(tmp_path / "bare.jsonl", [{"q": "What is 2+2?", "a": 4}])
+    assert load(str(path), question_field="q", answer_field="a")[0]["solution"] == ""
+
+
+def test_kept_fields_come_through_as_they_are_and_a_row_without_one_is_named(tmp_path):
+    """A file of SFT completions (data.completion_field) keeps its completions; the common schema alone
+    would drop them."""
+    rows = [{"q": "What is 2+2?", "a": 4, "completion": "2 + 2 = 4\nThe answer is 4."}]
+    path = _write_jsonl(tmp_path / "sft.jsonl", rows)
+    dataset = load(str(path), question_field="q", answer_field="a", keep_fields=["completion"])
+    assert dataset[0]["completion"] == "2 + 2 = 4\nThe answer is 4." and dataset[0]["answer"] == "4"
+    assert "completion" not in load(str(path), question_field="q", answer_field="a").column_names
+    path = _write_jsonl(tmp_path / "plain.jsonl", [{"q": "What is 2+2?", "a": 4, "text": "x"}])
+    with pytest.raises(
+        DataError,
+        match=r"plain.jsonl, row 0: no field 'completion'; the rows have fields \['a', 'q', 'text'\]",
+    ):
+        load(str(path), question_field="q", answer_field="a", keep_fields=["completion"])
+    with pytest.raises(DataError, match="arithmetic is generated: it has no field 'completion'"):
+        load("arithmetic", limit=1, keep_fields=["completion"])
+
+
 def test_a_hub_name_fails_fast_offline(monkeypatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     start = time.monotonic()

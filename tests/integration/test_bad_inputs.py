@@ -66,7 +66,7 @@ RECIPE_CASES = [
     ("model-not-mapping", {"model": "tiny"}, "model must be a mapping of name_or_path"),
     ("model-missing", {"model": DELETE}, "model is required"),
     ("data-missing", {"data": DELETE}, "data is required"),
-    ("rewards-missing", {"rewards": DELETE}, "rewards is required"),
+    ("rewards-missing", {"rewards": DELETE}, "rewards: list at least one reward"),  # a GRPO recipe
     ("rewards-empty", {"rewards": []}, "list at least one reward"),
     ("model-name-missing", {"model.name_or_path": DELETE}, "model.name_or_path is required"),
     ("model-dtype", {"model.dtype": "float64"}, "model.dtype: 'float64' is not one of auto, float32"),
@@ -1269,3 +1269,129 @@ def test_long_prompts_are_dropped_and_counted(tmp_path, caplog, monkeypatch):
     with caplog.at_level("WARNING"):
         assert train_main(argv) == 0
     assert "dropped 1 of 5 prompts longer than data.max_prompt_tokens=400" in caplog.text
+
+
+# --- SFT recipes whose data can't give completions --------------------------------------------------------
+
+
+def _sft_rows(**fields) -> list[dict]:
+    """Four problems in an SFT file; each keyword is a field: a function of the problem's number."""
+    return [{key: value(i) for key, value in fields.items()} for i in range(4)]
+
+
+QUESTION, ANSWER = (lambda i: f"What is {i} + 1?"), (lambda i: str(i + 1))
+SOLUTION = lambda i: f"{i} + 1 = {i + 1}"  # noqa: E731
+ANSWER_IS = lambda i: f"{i} + 1 = {i + 1}\nThe answer is {i + 1}."  # noqa: E731
+FROM_FIELD = ["data.completion_field=completion"]
+
+# (id, the file's rows (None: an empty file), overrides, what the message must say, overrides of the fixed run)
+SFT_CASES = [
+    (
+        "no-solutions",
+        _sft_rows(question=QUESTION, answer=ANSWER),
+        [],
+        "none of the 4 training rows has a reference solution; SFT needs them",
+        [],
+    ),
+    ("empty-file", None, [], "is empty; it needs one row per problem", []),
+    (
+        "template-the-completions-dont-follow",
+        _sft_rows(question=QUESTION, answer=ANSWER, completion=ANSWER_IS),
+        [*FROM_FIELD, "data.template=qwen_math_cot"],
+        "none of the 4 SFT completions in field 'completion' follows template qwen_math_cot's boxed format",
+        FROM_FIELD,
+    ),
+    (
+        "template-the-solutions-dont-fit",  # answer_is asks for one line of calculation
+        _sft_rows(question=QUESTION, answer=ANSWER, solution=lambda i: f"{i} + 1 = {i + 1}\nso {i + 1}"),
+        [],
+        "none of the 4 SFT completions written from the reference solutions follows template answer_is's",
+        [],
+    ),
+    (
+        "no-question-for-the-template",
+        _sft_rows(problem=QUESTION, answer=ANSWER, solution=SOLUTION),
+        [],
+        "row 0: no field 'question'; the rows have fields ['answer', 'problem', 'solution']",
+        [],
+    ),
+    (
+        "completion-field-missing",
+        _sft_rows(question=QUESTION, answer=ANSWER, solution=SOLUTION),
+        FROM_FIELD,
+        "row 0: no field 'completion'; the rows have fields ['answer', 'question', 'solution']",
+        FROM_FIELD,
+    ),
+    (
+        "completion-field-empty",
+        _sft_rows(question=QUESTION, answer=ANSWER, completion=lambda i: ""),
+        FROM_FIELD,
+        "none of the 4 training rows has a completion in field 'completion'",
+        FROM_FIELD,
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("case", "rows", "overrides", "expected", "fixed"), SFT_CASES, ids=[c[0] for c in SFT_CASES]
+)
+def test_sft_data_without_usable_completions_is_one_line_in_the_dry_run_and_the_run(
+    case, rows, overrides, expected, fixed, tmp_path, capsys, monkeypatch
+):
+    monkeypatch.chdir(ROOT)
+    path = tmp_path / "sft.jsonl"
+    path.write_text("") if rows is None else _write_jsonl(path, rows)
+    argv = [
+        "recipes/sft_smoke.yaml",
+        f"output_dir={tmp_path / 'run'}",
+        f"data.name={path}",
+        "data.question_field=question",
+        "data.answer_field=answer",
+        "data.levels=null",
+        "data.limit=null",
+    ]
+    assert train_main([*argv, *overrides, "--dry-run"]) == 2
+    _one_error_line(capsys.readouterr().err, expected)
+    assert train_main([*argv, *overrides]) == 2
+    _one_error_line(capsys.readouterr().err, expected)
+    assert not (tmp_path / "run" / "final").exists()
+    _write_jsonl(path, _sft_rows(question=QUESTION, answer=ANSWER, solution=SOLUTION, completion=ANSWER_IS))
+    assert train_main([*argv, *fixed, "--dry-run"]) == 0
+    assert "is valid" in capsys.readouterr().out
+
+
+# --- python -m data.rft ------------------------------------------------------------------------------------
+
+
+def _only_wrong(row, n):
+    return [("1 + 1 = 2\nThe answer is -1.", False)] * n
+
+
+@pytest.mark.parametrize(
+    ("case", "expected"),
+    [
+        ("missing", "does not exist; give the --out folder of python -m eval"),
+        ("not-an-evaluation", "is not an evaluation's output folder (no settings.json)"),
+        (
+            "no-correct-completion",
+            "none of the 30 completions of arithmetic was graded correct and whole (30 wrong",
+        ),
+        ("not-jsonl", "--out"),
+    ],
+)
+def test_bad_rft_inputs_are_one_line_errors(case, expected, tmp_path, capsys):
+    from data.rft import main as rft_main
+    from tests.fakes import evaluate_training_problems, right_wrong_and_cut
+
+    folder = tmp_path / "samples"
+    if case == "not-an-evaluation":
+        folder.mkdir()
+        (folder / "notes.txt").write_text("hi")
+    elif case == "no-correct-completion":
+        evaluate_training_problems(folder, _only_wrong)
+    elif case == "not-jsonl":
+        evaluate_training_problems(folder, right_wrong_and_cut)
+    out = tmp_path / ("rft.txt" if case == "not-jsonl" else "rft.jsonl")
+    assert rft_main([str(folder), "--out", str(out)]) == 2
+    _one_error_line(capsys.readouterr().err, expected)
+    assert not out.exists()

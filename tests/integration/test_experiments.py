@@ -2,13 +2,14 @@
 evaluation), the report with its verdict, the figure, and what the runs log. The statistics and the wiring with
 three seeds are tested on stand-in steps in tests/experiments/."""
 
+import argparse
 import json
 from pathlib import Path
 
 import pytest
 import yaml
 
-from experiments import length_bias, r1zero, sharpening
+from experiments import length_bias, r1zero, sharpening, unified_paradigm
 from recipes.tiny_model import save_tiny_model
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -113,3 +114,44 @@ def test_the_length_bias_target_logs_lengths_by_correctness_each_step(tiny_model
     report = (tmp_path / "report.md").read_text()
     assert "**Verdict:** " in report and "| grpo | " in report and "| dr_grpo | " in report
     assert (tmp_path / "length_bias.png").stat().st_size > 0
+
+
+def test_the_unified_paradigm_target_trains_four_ways_and_judges_the_claims(
+    tiny_model, tmp_path, monkeypatch
+):
+    """SFT, RFT, online RFT and GRPO from the tiny model; its RFT samples come from a canned policy (an
+    untrained model answers nothing right, and RFT would have nothing to train on)."""
+    import data
+    from eval.run import evaluate
+    from tests.fakes import CannedPolicy, right_wrong_and_cut
+
+    monkeypatch.chdir(ROOT)
+    before = tiny_model
+    sizes = ["--steps", "2", "--eval-every", "1", "--limit", "3", "--prompts", "2", "--group", "2"]
+    sizes += ["--completion-tokens", "8", "--max-new-tokens", "8", "--seeds", "0"]
+    args = argparse.Namespace(steps=2, prompts=2, group=2, completion_tokens=8)
+    settings = unified_paradigm.rft_sampling(args, seed=0)
+    rows = data.load("arithmetic", split="train", limit=settings["limit"], levels=[1])
+    evaluate(
+        before,
+        out=tmp_path / "rft_samples" / "seed0",
+        generator=CannedPolicy(rows, right_wrong_and_cut),
+        **settings,
+    )
+    train_args = ["trainer.report_to=[]", "trainer.learning_rate=1e-3", "data.limit=32"]
+    argv = ["--model", before, *sizes, "--out", str(tmp_path), "--train-args", *train_args]
+    assert unified_paradigm.main(argv) == 0
+    report = (tmp_path / "report.md").read_text()
+    for method in ("SFT", "RFT", "online RFT", "GRPO"):
+        assert f"| {method} | 0 | 2 |" in report  # each trained its 2 updates
+    assert "| step 0 | step 1 | step 2 |" in report and "## What was equalised" in report
+    assert (
+        "online sampling beats offline sampling:" in report
+        and "coefficients beat online RFT's uniform ones:" in report
+    )
+    assert "Sizes: --steps 2" in report and (tmp_path / "unified_paradigm.png").stat().st_size > 0
+    rft_recipe = yaml.safe_load((tmp_path / "rft_seed0" / "train" / "recipe.yaml").read_text())
+    assert rft_recipe["trainer_type"] == "sft" and rft_recipe["data"]["completion_field"] == "completion"
+    assert yaml.safe_load((tmp_path / "online_rft_seed0" / "train" / "recipe.yaml").read_text())["online_rft"]
+    steps = sorted(p.name for p in (tmp_path / "sft_seed0" / "train" / "eval_during_training").iterdir())
+    assert steps == ["step-000001", "step-000002"]

@@ -149,3 +149,69 @@ def test_a_time_budget_stops_the_run_as_finished(tmp_path):
     summary = train(SMOKE, [f"output_dir={tmp_path}", "trainer.max_steps=10000", "guard={max_minutes: 0.02}"])
     assert 1 <= summary["global_step"] < 10000 and summary["final_model"]
     assert "guard.max_minutes" in summary["time_budget"]
+
+
+SFT_SMOKE = str(ROOT / "recipes" / "sft_smoke.yaml")
+
+
+def test_an_sft_recipe_learns_its_completions_and_its_final_model_starts_a_grpo_run(tmp_path):
+    sft = train(SFT_SMOKE, [f"output_dir={tmp_path / 'sft'}"])
+    assert sft["global_step"] == 3 and sft["final_model"] == str(tmp_path / "sft" / "final")
+    losses = [
+        e["loss"] for e in json.loads((tmp_path / "sft" / "log_history.json").read_text()) if "loss" in e
+    ]
+    assert len(losses) == 3 and losses[-1] < losses[0]
+    card = (tmp_path / "sft" / "final" / "README.md").read_text()
+    assert "SFT fine-tune of `tiny`" in card and "reinforcement-learning" not in card
+    grpo = train(
+        SMOKE,
+        [
+            f"output_dir={tmp_path / 'grpo'}",
+            f"model.name_or_path={sft['final_model']}",
+            "trainer.max_steps=1",
+        ],
+    )
+    assert grpo["global_step"] == 1 and grpo["final_model"]
+    before = load_file(tmp_path / "sft" / "final" / "model.safetensors")
+    after = load_file(tmp_path / "grpo" / "final" / "model.safetensors")
+    assert before.keys() == after.keys() and any(not torch.equal(before[k], after[k]) for k in before)
+
+
+# accuracy, which online RFT trains on, and a reward with spread in every group, which GRPO would train on
+ONLINE_RFT = [
+    'rewards=[{name: accuracy}, {name: "tests.learnable:share_of_sevens"}]',
+    "trainer.max_steps=2",
+    "trainer.save_steps=100",
+]
+
+
+def _moved(run: Path) -> bool:
+    before = load_file(run / "tiny-model-init" / "model.safetensors")
+    after = load_file(run / "final" / "model.safetensors")
+    return any(not torch.equal(before[k], after[k]) for k in before)
+
+
+def _paid(run: Path) -> list[float]:
+    return [json.loads(line)["rewards"]["accuracy"] for line in (run / "completions.jsonl").open()]
+
+
+def test_online_rft_gives_wrong_completions_no_gradient(tmp_path):
+    """The untrained model answers nothing right: every coefficient is 0, so the policy must not move, though
+    the other reward has spread that GRPO's advantages do train on (the same run without online_rft moves)."""
+    train(SMOKE, [f"output_dir={tmp_path / 'rft'}", "online_rft=true", *ONLINE_RFT])
+    assert set(_paid(tmp_path / "rft")) == {0.0}
+    logged = [e for e in json.loads((tmp_path / "rft" / "log_history.json").read_text()) if "grad_norm" in e]
+    assert logged and all(e["grad_norm"] == 0 for e in logged)
+    assert not _moved(tmp_path / "rft")
+    train(SMOKE, [f"output_dir={tmp_path / 'grpo'}", *ONLINE_RFT])
+    assert _moved(tmp_path / "grpo")
+
+
+def test_online_rft_trains_on_the_completions_the_accuracy_reward_pays(tmp_path, monkeypatch):
+    import rewards
+    from tests.learnable import pays_odd_lengths
+
+    monkeypatch.setitem(rewards.REGISTRY, "accuracy", pays_odd_lengths)
+    train(SMOKE, [f"output_dir={tmp_path}", "online_rft=true", *ONLINE_RFT])
+    assert 1.0 in _paid(tmp_path) and 0.0 in _paid(tmp_path)
+    assert _moved(tmp_path)

@@ -127,3 +127,77 @@ def test_pass_rates_measured_on_the_train_split_filter_the_training_problems(tmp
     kept = load_training_data(recipe)
     assert len(kept) == sum(0.1 <= r <= 0.9 for r in rates.values()) > 0
     assert all(rates[i] == 0.75 for i in kept["id"])
+
+
+SFT_SMOKE = str(ROOT / "recipes" / "sft_smoke.yaml")
+
+
+def _sft_recipe(*overrides: str):
+    return parse_recipe(load_recipe(SFT_SMOKE, list(overrides)))
+
+
+def test_sft_rows_are_the_templates_prompt_and_the_reference_solution_in_its_answer_format():
+    from recipes.training_data import sft_dataset
+
+    recipe = _sft_recipe("data.limit=4")
+    rows = sft_dataset(load_training_data(recipe), recipe)
+    first = rows[0]
+    assert first["prompt"][-1] == {"role": "user", "content": first["question"]}  # answer_is: chat messages
+    assert first["completion"] == [
+        {"role": "assistant", "content": f"{first['solution']}\nThe answer is {first['answer']}."}
+    ]
+    plain = _sft_recipe("data.limit=4", "data.template=r1_zero")
+    text = sft_dataset(load_training_data(plain), plain)[0]["completion"]
+    assert text == f"<think> {first['solution']} </think> <answer>{first['answer']}</answer>"
+
+
+def _completions_file(tmp_path, completions: list) -> str:
+    rows = [
+        {"question": f"What is {i} + 1?", "answer": str(i + 1), "completion": completion}
+        for i, completion in enumerate(completions)
+    ]
+    path = tmp_path / "completions.jsonl"
+    path.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    return str(path)
+
+
+def _from_file(path: str, *overrides: str):
+    return _sft_recipe(
+        f"data.name={path}", "data.question_field=question", "data.answer_field=answer", "data.levels=null",
+        "data.limit=null", "data.completion_field=completion", *overrides,
+    )  # fmt: skip
+
+
+def test_sft_completions_from_a_field_are_used_as_they_are_and_empty_ones_dropped(tmp_path, caplog):
+    from recipes.training_data import sft_dataset
+
+    path = _completions_file(
+        tmp_path, ["0 + 1 = 1\nThe answer is 1.  ", "", None, "2 + 1 = 3\nThe answer is 3."]
+    )
+    recipe = _from_file(path)
+    with caplog.at_level("WARNING"):
+        rows = sft_dataset(load_training_data(recipe), recipe)
+    assert [turn[0]["content"] for turn in rows["completion"]] == [
+        "0 + 1 = 1\nThe answer is 1.",
+        "2 + 1 = 3\nThe answer is 3.",
+    ]
+    assert "dropped 2 of 4 rows without a completion" in caplog.text
+
+
+def test_sft_completions_that_follow_some_other_template_are_refused(tmp_path, caplog):
+    """Completions sampled with answer_is ("The answer is N.") under qwen_math_cot's prompts (a boxed answer):
+    trained on, the model would learn to ignore the prompt's instruction."""
+    from recipes.training_data import sft_dataset
+
+    path = _completions_file(tmp_path, ["0 + 1 = 1\nThe answer is 1.", "1 + 1 = 2\nThe answer is 2."])
+    recipe = _from_file(path, "data.template=qwen_math_cot")
+    with pytest.raises(
+        RecipeError,
+        match="none of the 2 SFT completions in field 'completion' follows template qwen_math_cot's boxed format",
+    ):
+        sft_dataset(load_training_data(recipe), recipe)
+    path = _completions_file(tmp_path, ["0 + 1 = 1\nThe answer is 1.", "so \\boxed{2}"])
+    recipe = _from_file(path, "data.template=qwen_math_cot")
+    with caplog.at_level("WARNING"):
+        assert len(sft_dataset(load_training_data(recipe), recipe)) == 2
+    assert "1 of 2 completions do not follow template qwen_math_cot's boxed format" in caplog.text
