@@ -54,7 +54,22 @@ def test_grpo_learns_a_trivially_learnable_reward(tmp_path):
     assert last > first + 0.3, (first, last, summary)
 
 
-def test_lora_recipe_trains_adapters_only(tmp_path):
+def test_lora_recipe_trains_adapters_only(tmp_path, monkeypatch):
+    """The saved adapters were trained: every lora_B, which PEFT starts at zero, moved (lora_A gets no gradient
+    while B is zero, so in two steps only B can move); and the base model is the one the run started from,
+    weight for weight."""
+    import recipes.train as runner
+
+    built = []  # (trainer, its adapters before training)
+    build_trainer = runner.build_trainer
+
+    def keep_the_trainer(*args, **kwargs):
+        trainer, guard = build_trainer(*args, **kwargs)
+        adapters = {k: v.detach().clone() for k, v in trainer.model.named_parameters() if "lora_" in k}
+        built.append((trainer, adapters))
+        return trainer, guard
+
+    monkeypatch.setattr(runner, "build_trainer", keep_the_trainer)
     summary = train(
         SMOKE,
         [
@@ -64,7 +79,29 @@ def test_lora_recipe_trains_adapters_only(tmp_path):
         ],
     )
     assert summary["global_step"] == 2
-    assert (tmp_path / "final" / "adapter_config.json").exists()
+    final = tmp_path / "final"
+    assert (final / "adapter_config.json").exists() and not (final / "model.safetensors").exists()
+    saved = load_file(final / "adapter_model.safetensors")
+    ((trainer, initial),) = built
+    # the adapters, and nothing else, were saved: A and B on q_proj and v_proj of every layer
+    layers = trainer.model.get_base_model().config.num_hidden_layers
+    assert len(saved) == len(initial) == 2 * 2 * layers
+    assert {k.replace(".default", "") for k in initial} == set(saved)
+    b_weights = [k for k in initial if "lora_B" in k]
+    assert len(b_weights) == 2 * layers
+    for key in b_weights:
+        assert not initial[key].any(), key  # B starts at zero: the adapted model starts as the base
+        assert saved[key.replace(".default", "")].any(), f"{key} was not trained"
+    # the base weights are exactly the ones the run started from
+    init = load_file(tmp_path / "tiny-model-init" / "model.safetensors")
+    base = {
+        k.replace(".base_layer", ""): v
+        for k, v in trainer.model.get_base_model().state_dict().items()
+        if "lora_" not in k
+    }
+    assert set(init) <= set(base)
+    changed = [k for k in init if not torch.equal(init[k], base[k].to(init[k].dtype))]
+    assert not changed, f"base weights changed under LoRA: {changed}"
 
 
 def test_a_recipe_trains_with_shared_prompts(tmp_path):
