@@ -4,6 +4,7 @@ the precision policy, dynamic sampling, evaluation during training with the mode
 from __future__ import annotations
 
 import json
+from collections import Counter
 from pathlib import Path
 
 import torch
@@ -151,6 +152,11 @@ def test_full_fine_tuning_keeps_fp32_master_weights_so_small_updates_land(tmp_pa
 
 
 def test_dynamic_sampling_replaces_groups_without_reward_spread(tmp_path):
+    """A real run, TRL generating and scoring every round (which groups are kept and how they are put together:
+    tests/recipes/test_dynamic_sampling.py). The untrained model's completions nearly all run to the length
+    limit, so its first rounds have almost no reward spread: the hook generates further rounds, a step whose
+    informative groups came from a later round trains on them (its first round alone gives no gradient), and
+    the metrics reach the run's logs."""
     summary = train(
         SMOKE,
         [
@@ -162,8 +168,20 @@ def test_dynamic_sampling_replaces_groups_without_reward_spread(tmp_path):
     )
     assert summary["global_step"] == 2
     logged = [e for e in json.loads((tmp_path / "log_history.json").read_text()) if "reward" in e]
+    assert len(logged) == 2
     assert all(1 <= e["dynamic_sampling/rounds"] <= 3 for e in logged)
     assert all(0 <= e["dynamic_sampling/informative_groups"] <= 1 for e in logged)
+    replaced = [
+        e for e in logged if e["dynamic_sampling/rounds"] > 1 and e["dynamic_sampling/informative_groups"] > 0
+    ]
+    assert replaced, logged  # a step found informative groups in a later round
+    # the batch that trained holds them: every step with informative groups has a gradient
+    assert all(e["grad_norm"] > 0 for e in logged if e["dynamic_sampling/informative_groups"] > 0), logged
+    # the later rounds were generated and scored by the run's rewards: the completion log has more than one
+    # batch (8 completions, each round's call writes up to 16) for each step that took more than one round
+    recorded = Counter(json.loads(line)["step"] for line in (tmp_path / "completions.jsonl").open())
+    for entry in logged:
+        assert (recorded[entry["step"]] > 8) == (entry["dynamic_sampling/rounds"] > 1), (recorded, logged)
 
 
 def test_evaluation_during_training_is_logged_and_drawn_and_the_run_writes_a_model_card(tmp_path):
