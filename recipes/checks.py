@@ -299,7 +299,7 @@ def _check_method(recipe: Recipe) -> list[str]:
                 problems.append(
                     f"{key} is a GRPO option; remove it (trainer_type: sft trains on the data's completions)"
                 )
-    if recipe.online_rft:
+    if recipe.online_rft and recipe.trainer_type == "grpo":  # SFT: removing it is the one fix (above)
         if not any(entry.name == "accuracy" for entry in recipe.rewards):
             problems.append(
                 "online_rft trains on the completions the accuracy reward pays: add {name: accuracy} to rewards"
@@ -410,6 +410,13 @@ def _check_trainer(trainer: dict[str, Any], num_processes: int, trainer_type: st
             problems.append(f"trainer.{key}: {RUNNER_KEYS[key]}")
             continue
         if key not in fields:
+            # a GRPO key in an SFT recipe (num_generations) is named as one, not matched to num_train_epochs
+            if trainer_type == "sft" and key in grpo_fields("grpo"):
+                problems.append(
+                    f"trainer.{key} is a GRPO option, not a field of trl.SFTConfig; remove it "
+                    "(trainer_type: sft trains on the data's completions)"
+                )
+                continue
             problems.append(
                 f"unknown entry trainer.{key}{closest(key, fields)} (any field of trl.{config_name})"
             )
@@ -439,7 +446,12 @@ def _check_trainer(trainer: dict[str, Any], num_processes: int, trainer_type: st
         problems.append(
             f"trainer.max_steps must be -1 (use num_train_epochs) or a positive number, got {max_steps}"
         )
-    if trainer_type == "sft":
+    if trainer_type == "sft":  # SFTConfig takes any text; SFTTrainer refuses it once the model has loaded
+        loss_type, accepted = trainer.get("loss_type"), fields["loss_type"].metadata.get("choices") or []
+        if loss_type is not None and accepted and loss_type not in accepted:
+            problems.append(
+                f"trainer.loss_type {loss_type!r} is not one trl.SFTConfig accepts: {', '.join(accepted)}"
+            )
         return problems
     loss_type = trainer.get("loss_type", fields["loss_type"].default)
     if loss_type not in LOSS_TYPES:
@@ -455,10 +467,13 @@ def _check_trainer(trainer: dict[str, Any], num_processes: int, trainer_type: st
         return problems
     generations = trainer.get("num_generations", fields["num_generations"].default)
     batch = trainer.get("per_device_train_batch_size", fields["per_device_train_batch_size"].default)
+    # TRL generates per_device_train_batch_size x processes x steps_per_generation completions at a time
+    # (steps_per_generation defaults to gradient_accumulation_steps)
+    factor = "steps_per_generation" if trainer.get("steps_per_generation") else "gradient_accumulation_steps"
     accumulation = trainer.get("steps_per_generation") or trainer.get("gradient_accumulation_steps", 1)
     if (batch * accumulation * num_processes) % generations != 0 and "generation_batch_size" not in trainer:
         problems.append(
-            f"per_device_train_batch_size ({batch}) x gradient_accumulation_steps ({accumulation}) x processes "
+            f"per_device_train_batch_size ({batch}) x {factor} ({accumulation}) x processes "
             f"({num_processes}) = {batch * accumulation * num_processes} completions is not divisible by "
             f"num_generations ({generations}); try {nearest_valid_batches(batch, accumulation, num_processes, generations)}"
         )

@@ -4,6 +4,7 @@ the precision policy, dynamic sampling, evaluation during training with the mode
 from __future__ import annotations
 
 import json
+from collections import Counter
 from pathlib import Path
 
 import torch
@@ -54,7 +55,22 @@ def test_grpo_learns_a_trivially_learnable_reward(tmp_path):
     assert last > first + 0.3, (first, last, summary)
 
 
-def test_lora_recipe_trains_adapters_only(tmp_path):
+def test_lora_recipe_trains_adapters_only(tmp_path, monkeypatch):
+    """The saved adapters were trained: every lora_B, which PEFT starts at zero, moved (lora_A gets no gradient
+    while B is zero, so in two steps only B can move); and the base model is the one the run started from,
+    weight for weight."""
+    import recipes.train as runner
+
+    built = []  # (trainer, its adapters before training)
+    build_trainer = runner.build_trainer
+
+    def keep_the_trainer(*args, **kwargs):
+        trainer, guard = build_trainer(*args, **kwargs)
+        adapters = {k: v.detach().clone() for k, v in trainer.model.named_parameters() if "lora_" in k}
+        built.append((trainer, adapters))
+        return trainer, guard
+
+    monkeypatch.setattr(runner, "build_trainer", keep_the_trainer)
     summary = train(
         SMOKE,
         [
@@ -64,7 +80,29 @@ def test_lora_recipe_trains_adapters_only(tmp_path):
         ],
     )
     assert summary["global_step"] == 2
-    assert (tmp_path / "final" / "adapter_config.json").exists()
+    final = tmp_path / "final"
+    assert (final / "adapter_config.json").exists() and not (final / "model.safetensors").exists()
+    saved = load_file(final / "adapter_model.safetensors")
+    ((trainer, initial),) = built
+    # the adapters, and nothing else, were saved: A and B on q_proj and v_proj of every layer
+    layers = trainer.model.get_base_model().config.num_hidden_layers
+    assert len(saved) == len(initial) == 2 * 2 * layers
+    assert {k.replace(".default", "") for k in initial} == set(saved)
+    b_weights = [k for k in initial if "lora_B" in k]
+    assert len(b_weights) == 2 * layers
+    for key in b_weights:
+        assert not initial[key].any(), key  # B starts at zero: the adapted model starts as the base
+        assert saved[key.replace(".default", "")].any(), f"{key} was not trained"
+    # the base weights are exactly the ones the run started from
+    init = load_file(tmp_path / "tiny-model-init" / "model.safetensors")
+    base = {
+        k.replace(".base_layer", ""): v
+        for k, v in trainer.model.get_base_model().state_dict().items()
+        if "lora_" not in k
+    }
+    assert set(init) <= set(base)
+    changed = [k for k in init if not torch.equal(init[k], base[k].to(init[k].dtype))]
+    assert not changed, f"base weights changed under LoRA: {changed}"
 
 
 def test_a_recipe_trains_with_shared_prompts(tmp_path):
@@ -114,6 +152,11 @@ def test_full_fine_tuning_keeps_fp32_master_weights_so_small_updates_land(tmp_pa
 
 
 def test_dynamic_sampling_replaces_groups_without_reward_spread(tmp_path):
+    """A real run, TRL generating and scoring every round (which groups are kept and how they are put together:
+    tests/recipes/test_dynamic_sampling.py). The untrained model's completions nearly all run to the length
+    limit, so its first rounds have almost no reward spread: the hook generates further rounds, a step whose
+    informative groups came from a later round trains on them (its first round alone gives no gradient), and
+    the metrics reach the run's logs."""
     summary = train(
         SMOKE,
         [
@@ -125,8 +168,20 @@ def test_dynamic_sampling_replaces_groups_without_reward_spread(tmp_path):
     )
     assert summary["global_step"] == 2
     logged = [e for e in json.loads((tmp_path / "log_history.json").read_text()) if "reward" in e]
+    assert len(logged) == 2
     assert all(1 <= e["dynamic_sampling/rounds"] <= 3 for e in logged)
     assert all(0 <= e["dynamic_sampling/informative_groups"] <= 1 for e in logged)
+    replaced = [
+        e for e in logged if e["dynamic_sampling/rounds"] > 1 and e["dynamic_sampling/informative_groups"] > 0
+    ]
+    assert replaced, logged  # a step found informative groups in a later round
+    # the batch that trained holds them: every step with informative groups has a gradient
+    assert all(e["grad_norm"] > 0 for e in logged if e["dynamic_sampling/informative_groups"] > 0), logged
+    # the later rounds were generated and scored by the run's rewards: the completion log has more than one
+    # batch (8 completions, each round's call writes up to 16) for each step that took more than one round
+    recorded = Counter(json.loads(line)["step"] for line in (tmp_path / "completions.jsonl").open())
+    for entry in logged:
+        assert (recorded[entry["step"]] > 8) == (entry["dynamic_sampling/rounds"] > 1), (recorded, logged)
 
 
 def test_evaluation_during_training_is_logged_and_drawn_and_the_run_writes_a_model_card(tmp_path):
