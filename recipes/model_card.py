@@ -53,10 +53,10 @@ def model_card(run: ResolvedRun, summary: dict[str, Any], run_info: dict[str, An
         "",
     ]
     if recipe.paper is not None:
+        departures = "; ".join(f"{d.setting} ({d.why})" for d in recipe.paper.departures)
         lines += [
-            f"The recipe transcribes **{recipe.paper.title}**; it departs from that source on: "
-            + "; ".join(f"{d.setting} ({d.why})" for d in recipe.paper.departures)
-            + ".",
+            f"The recipe transcribes **{recipe.paper.title}**"
+            + (f"; it departs from that source on: {departures}." if departures else ", with no departure."),
             "",
         ]
         if recipe.paper.published:
