@@ -18,14 +18,16 @@ from typing import Any
 from data.files import write_json
 from eval.statistics import paired_difference, proportion_interval
 from experiments.runner import (
-    EVAL_ARGS,
     MODEL,
     RECIPE,
+    add_run_arguments,
+    arithmetic_eval_args,
     build_model,
     correctness,
     evaluate_once,
     log_history,
     pyplot,
+    save_figure,
     train_once,
     training_minutes,
     write_report,
@@ -41,21 +43,10 @@ VARIANTS = {
 def filtering(args: argparse.Namespace) -> Path:
     out = Path(args.out)
     build_model(args.model)
-    pool = [
-        "--benchmarks",
-        "arithmetic",
-        "--levels",
-        "1",
-        "--template",
-        "answer_is",
-        "--limit",
-        str(args.pool),
-    ]
+    pool = arithmetic_eval_args(args.pool, max_new_tokens=32)
     started = time.perf_counter()
     rates_dir = evaluate_once(
-        args.model,
-        out / "pass_rates",
-        [*pool, "--split", "train", "--n", "8", "--temperature", "0.7", "--max-new-tokens", "32"],
+        args.model, out / "pass_rates", [*pool, "--split", "train", "--n", "8", "--temperature", "0.7"]
     )
     # A rerun finds the samples already there and takes seconds: the cost is the first measurement's.
     timing = rates_dir / "minutes.json"
@@ -65,7 +56,8 @@ def filtering(args: argparse.Namespace) -> Path:
     pass_rates = rates_dir / "arithmetic" / "pass_rates.jsonl"
     rates = [json.loads(line)["pass_rate"] for line in pass_rates.open()]
     before_out = Path("outputs/demo/before") if args.model == MODEL else out / "before"
-    before_dir = evaluate_once(args.model, before_out, [*EVAL_ARGS, "--limit", str(args.limit)])
+    held_out = arithmetic_eval_args(args.limit)
+    before_dir = evaluate_once(args.model, before_out, held_out)
     before = correctness(before_dir)
 
     results: dict[str, dict[int, dict[str, Any]]] = {}
@@ -87,9 +79,7 @@ def filtering(args: argparse.Namespace) -> Path:
                 *args.train_args,
             ]
             summary = train_once(run, overrides)
-            after = correctness(
-                evaluate_once(summary["final_model"], run / "after", [*EVAL_ARGS, "--limit", str(args.limit)])
-            )
+            after = correctness(evaluate_once(summary["final_model"], run / "after", held_out))
             results.setdefault(variant, {})[seed] = {
                 "summary": summary,
                 "after": after,
@@ -170,11 +160,7 @@ def _filtering_figure(out: Path, results: dict, rates: list[float]) -> Path:
     right.set_ylabel("training accuracy reward")
     right.legend(fontsize=8)
     right.grid(alpha=0.3)
-    figure.tight_layout()
-    path = out / "filtering.png"
-    figure.savefig(path, dpi=110)
-    plt.close(figure)
-    return path
+    return save_figure(figure, out / "filtering.png")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -187,12 +173,10 @@ def main(argv: list[str] | None = None) -> int:
         "--pool", type=positive_int, default=800, help="training problems (pass rates measured on all)"
     )
     parser.add_argument("--limit", type=positive_int, default=400, help="held-out problems")
-    parser.add_argument("--out", default="outputs/experiments/filtering")
-    parser.add_argument(
-        "--model", default=MODEL, help="the policy before training (default: the demo's SmolLM2)"
-    )
-    parser.add_argument(
-        "--train-args", nargs="*", default=[], help="further recipe overrides for the training runs"
+    add_run_arguments(
+        parser,
+        "outputs/experiments/filtering",
+        model_help="the policy before training (default: the demo's SmolLM2)",
     )
     filtering(parser.parse_args(argv))
     return 0

@@ -31,11 +31,14 @@ from experiments.runner import (
     MODEL,
     PYTHON,
     RECIPE,
+    add_run_arguments,
+    arithmetic_eval_args,
     build_model,
     correctness,
     evaluate_once,
     log_history,
     pyplot,
+    save_figure,
     train_once,
     training_minutes,
     write_report,
@@ -87,14 +90,6 @@ def sft_recipe(demo: dict[str, Any]) -> dict[str, Any]:
         "data": demo["data"],
         "trainer": {**trainer, "max_length": SFT_MAX_LENGTH},
     }
-
-
-def held_out_args(args: argparse.Namespace) -> list[str]:
-    """``python -m eval``'s arguments for the held-out problems: the demo's protocol (greedy, strict)."""
-    return [
-        "--benchmarks", "arithmetic", "--levels", "1", "--template", "answer_is",
-        "--max-new-tokens", str(args.max_new_tokens), "--limit", str(args.limit),
-    ]  # fmt: skip
 
 
 def common_overrides(args: argparse.Namespace, seed: int) -> list[str]:
@@ -292,7 +287,8 @@ def unified_paradigm(args: argparse.Namespace) -> Path:
         "# the demo recipe as SFT (experiments/unified_paradigm.py)\n"
         + yaml.safe_dump(sft_recipe(demo), sort_keys=False),
     )
-    before = correctness(evaluate_once(args.model, out / "before", held_out_args(args)))
+    held_out = arithmetic_eval_args(args.limit, args.max_new_tokens)
+    before = correctness(evaluate_once(args.model, out / "before", held_out))
     rft = {seed: rft_data(args, seed, out) for seed in args.seeds}
     results: dict[str, dict[int, dict[int, dict[str, bool]]]] = {method: {} for method in METHODS}
     runs: dict[str, dict[int, Path]] = {method: {} for method in METHODS}
@@ -477,11 +473,7 @@ def _figure(out: Path, curves: dict[str, dict[str, Any]], args: argparse.Namespa
     axis.set_title("SFT, RFT, online RFT, GRPO (mean over seeds, 95% band; thin: each seed)")
     axis.grid(alpha=0.3)
     axis.legend()
-    figure.tight_layout()
-    path = out / "unified_paradigm.png"
-    figure.savefig(path, dpi=110)
-    plt.close(figure)
-    return path
+    return save_figure(figure, out / "unified_paradigm.png")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -506,12 +498,11 @@ def main(argv: list[str] | None = None) -> int:
         "--completion-tokens", type=positive_int, default=32, help="sampled completion length"
     )
     parser.add_argument("--max-new-tokens", type=positive_int, default=96, help="held-out generation limit")
-    parser.add_argument("--out", default="outputs/experiments/unified_paradigm")
-    parser.add_argument(
-        "--model", default=MODEL, help="the policy before training (default: the demo's SmolLM2)"
-    )
-    parser.add_argument(
-        "--train-args", nargs="*", default=[], help="further recipe overrides for every training run"
+    add_run_arguments(
+        parser,
+        "outputs/experiments/unified_paradigm",
+        model_help="the policy before training (default: the demo's SmolLM2)",
+        train_args_help="further recipe overrides for every training run",
     )
     args = parser.parse_args(argv)
     if args.group < 2:
