@@ -18,14 +18,25 @@ from pathlib import Path
 from typing import Any
 
 from eval.statistics import seed_interval
-from experiments.findings import SEEDS, Estimate, across_seeds, plot_across_seeds, pooled, size_line
+from experiments.findings import (
+    SEEDS,
+    Estimate,
+    across_seeds,
+    grpo_overrides,
+    grpo_size_lines,
+    plot_across_seeds,
+    pooled,
+    size_line,
+)
 from experiments.runner import (
-    MODEL,
+    add_run_arguments,
+    arithmetic_eval_args,
     build_model,
     evaluate_once,
     log_history,
     pyplot,
     samples,
+    save_figure,
     train_once,
     write_report,
 )
@@ -93,18 +104,7 @@ def verdict(grpo: Estimate, dr_grpo: Estimate, difference: Estimate, steps: int)
 def length_bias(args: argparse.Namespace) -> Path:
     out = Path(args.out)
     build_model(args.model)
-    held_out = [
-        "--benchmarks",
-        "arithmetic",
-        "--levels",
-        "1",
-        "--template",
-        "answer_is",
-        "--limit",
-        str(args.problems),
-        "--max-new-tokens",
-        str(args.max_completion_length),
-    ]
+    held_out = arithmetic_eval_args(args.problems, args.max_completion_length)
     runs: dict[str, dict[int, dict[str, Any]]] = {}
     for loss_type in LOSS_TYPES:
         for seed in args.seeds:
@@ -121,19 +121,13 @@ def length_bias(args: argparse.Namespace) -> Path:
 
 
 def _training_overrides(args: argparse.Namespace, loss_type: str, seed: int) -> list[str]:
-    return [
-        f"seed={seed}",
-        f"model.name_or_path={args.model}",
+    return grpo_overrides(
+        args,
+        seed,
         f"trainer.loss_type={loss_type}",
         "rewards=[{name: accuracy}]",
         f"trainer.max_completion_length={args.max_completion_length}",
-        f"trainer.num_generations={args.generations}",
-        f"trainer.per_device_train_batch_size={args.prompts_per_step * args.generations}",
-        f"trainer.max_steps={args.steps}",
-        "trainer.save_total_limit=1",
-        "guard.action=warn",  # every run trains its --steps: the collapse guard only warns
-        *args.train_args,
-    ]
+    )
 
 
 def growth_estimates(runs: dict[str, dict[int, dict[str, Any]]]) -> dict[str, Estimate]:
@@ -202,13 +196,7 @@ def _report(args: argparse.Namespace, runs: dict, figure: Path) -> list[str]:
         + _update_scale(runs, args.max_completion_length)
         + ".",
         "",
-        "Sizes (each a command-line argument):",
-        "",
-        size_line("training seeds per loss type", len(args.seeds), issue=3),
-        size_line("GRPO steps per run", args.steps),
-        size_line(
-            "prompts per step x completions per prompt", f"{args.prompts_per_step} x {args.generations}"
-        ),
+        *grpo_size_lines(args, seeds="training seeds per loss type", steps="GRPO steps per run"),
         size_line("max_completion_length", args.max_completion_length, issue=ISSUE_MAX_COMPLETION_LENGTH),
         size_line("held-out problems (greedy)", args.problems),
         "",
@@ -270,11 +258,7 @@ def _figure(out: Path, runs: dict[str, dict[int, dict[str, Any]]]) -> Path:
         if axis.get_legend_handles_labels()[0]:
             axis.legend(fontsize=8)
     axes[0].set_ylabel("mean completion length (tokens)")
-    figure.tight_layout()
-    path = out / "length_bias.png"
-    figure.savefig(path, dpi=110)
-    plt.close(figure)
-    return path
+    return save_figure(figure, out / "length_bias.png")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -289,11 +273,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--max-completion-length", type=positive_int, default=ISSUE_MAX_COMPLETION_LENGTH)
     parser.add_argument("--problems", type=positive_int, default=100, help="held-out problems")
-    parser.add_argument("--out", default="outputs/experiments/length_bias")
-    parser.add_argument("--model", default=MODEL, help="the base model (default: the demo's SmolLM2)")
-    parser.add_argument(
-        "--train-args", nargs="*", default=[], help="further recipe overrides for the training runs"
-    )
+    add_run_arguments(parser, "outputs/experiments/length_bias")
     length_bias(parser.parse_args(argv))
     return 0
 

@@ -19,14 +19,25 @@ from pathlib import Path
 from typing import Any
 
 import rewards
-from experiments.findings import SEEDS, Estimate, across_seeds, plot_across_seeds, pooled, size_line
+from experiments.findings import (
+    SEEDS,
+    Estimate,
+    across_seeds,
+    grpo_overrides,
+    grpo_size_lines,
+    plot_across_seeds,
+    pooled,
+    size_line,
+)
 from experiments.runner import (
-    MODEL,
+    add_run_arguments,
+    arithmetic_eval_args,
     build_model,
     evaluate_once,
     log_history,
     pyplot,
     samples,
+    save_figure,
     train_once,
     write_report,
 )
@@ -108,25 +119,10 @@ def verdict(format_gain: Estimate, accuracy_gain: Estimate, steps: int) -> str:
 
 def _evaluation(args: argparse.Namespace, split: str, problems: int, n: int, temperature: float) -> list[str]:
     return [
-        "--benchmarks",
-        "arithmetic",
-        "--levels",
-        "1",
-        "--template",
-        TEMPLATE,
-        "--extract",
-        "answer_tag",  # graded as the accuracy reward grades
-        "--split",
-        split,
-        "--limit",
-        str(problems),
-        "--n",
-        str(n),
-        "--temperature",
-        str(temperature),
-        "--max-new-tokens",
-        str(args.max_tokens),
-    ]
+        *arithmetic_eval_args(problems, args.max_tokens, template=TEMPLATE),
+        "--extract", "answer_tag",  # graded as the accuracy reward grades
+        "--split", split, "--n", str(n), "--temperature", str(temperature),
+    ]  # fmt: skip
 
 
 def precheck(args: argparse.Namespace, out: Path) -> dict[str, float]:
@@ -166,20 +162,14 @@ def r1zero(args: argparse.Namespace) -> Path:
 
 
 def _training_overrides(args: argparse.Namespace, seed: int) -> list[str]:
-    return [
-        f"seed={seed}",
-        f"model.name_or_path={args.model}",
+    return grpo_overrides(
+        args,
+        seed,
         f"data.template={TEMPLATE}",
         "rewards=" + json.dumps(REWARDS),
-        f"trainer.num_generations={args.generations}",
-        f"trainer.per_device_train_batch_size={args.prompts_per_step * args.generations}",
         f"trainer.max_completion_length={args.max_tokens}",
         f"trainer.temperature={args.temperature}",
-        f"trainer.max_steps={args.steps}",
-        "trainer.save_total_limit=1",
-        "guard.action=warn",  # every seed trains its --steps: the collapse guard only warns
-        *args.train_args,
-    ]
+    )
 
 
 def _difference_rows(
@@ -231,13 +221,7 @@ def _design_lines(args: argparse.Namespace) -> list[str]:
 
 def _size_lines(args: argparse.Namespace) -> list[str]:
     return [
-        "Sizes (each a command-line argument):",
-        "",
-        size_line("training seeds", len(args.seeds), issue=3),
-        size_line("GRPO steps per seed", args.steps),
-        size_line(
-            "prompts per step x completions per prompt", f"{args.prompts_per_step} x {args.generations}"
-        ),
+        *grpo_size_lines(args),
         size_line("temperature (training and pre-check)", args.temperature),
         size_line("pre-check: training problems sampled", args.precheck_problems),
         size_line("held-out problems (greedy)", args.problems),
@@ -345,11 +329,7 @@ def _figure(out: Path, histories: list[list[dict[str, Any]]]) -> Path:
         axis.grid(alpha=0.3)
         if axis.get_legend_handles_labels()[0]:
             axis.legend(fontsize=8)
-    figure.tight_layout()
-    path = out / "r1zero.png"
-    figure.savefig(path, dpi=110)
-    plt.close(figure)
-    return path
+    return save_figure(figure, out / "r1zero.png")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -378,11 +358,7 @@ def main(argv: list[str] | None = None) -> int:
         help="the share of groups with reward spread the pre-check needs",
     )
     parser.add_argument("--problems", type=positive_int, default=200, help="held-out problems")
-    parser.add_argument("--out", default="outputs/experiments/r1zero")
-    parser.add_argument("--model", default=MODEL, help="the base model (default: the demo's SmolLM2)")
-    parser.add_argument(
-        "--train-args", nargs="*", default=[], help="further recipe overrides for the training runs"
-    )
+    add_run_arguments(parser, "outputs/experiments/r1zero")
     r1zero(parser.parse_args(argv))
     return 0
 

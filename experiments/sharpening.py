@@ -18,8 +18,18 @@ from typing import Any
 
 from eval.metrics import ks_for
 from eval.statistics import curves
-from experiments.findings import SEEDS, Estimate, pooled, size_line
-from experiments.runner import MODEL, build_model, evaluate_once, pyplot, samples, train_once, write_report
+from experiments.findings import SEEDS, Estimate, grpo_overrides, grpo_size_lines, pooled, size_line
+from experiments.runner import (
+    add_run_arguments,
+    arithmetic_eval_args,
+    build_model,
+    evaluate_once,
+    pyplot,
+    samples,
+    save_figure,
+    train_once,
+    write_report,
+)
 
 ISSUE_PROBLEMS, ISSUE_N = 200, 64  # the issue asks for at least 200 problems and k up to 64
 
@@ -111,28 +121,11 @@ def verdict(gain: list[Estimate], steps: int) -> str:
 
 def sampled_curves(model: str, folder: Path, args: argparse.Namespace) -> dict[str, Any]:
     """``--n`` samples of each held-out problem (reused when the folder holds them), as pass@k / maj@k curves."""
-    evaluate_once(
-        model,
-        folder,
-        [
-            "--benchmarks",
-            "arithmetic",
-            "--levels",
-            str(args.level),
-            "--template",
-            "answer_is",
-            "--limit",
-            str(args.problems),
-            "--n",
-            str(args.n),
-            "--temperature",
-            str(args.temperature),
-            "--max-new-tokens",
-            str(args.max_new_tokens),
-            "--batch-size",
-            "16",
-        ],
-    )
+    sampling = [
+        *arithmetic_eval_args(args.problems, args.max_new_tokens, level=args.level),
+        "--n", str(args.n), "--temperature", str(args.temperature), "--batch-size", "16",
+    ]  # fmt: skip
+    evaluate_once(model, folder, sampling)
     return curves([r for r in samples(folder) if r.get("correct")], args.n)
 
 
@@ -142,17 +135,7 @@ def sharpening(args: argparse.Namespace) -> Path:
     trained = {
         seed: train_once(
             out / f"grpo_steps{args.steps}_seed{seed}",
-            [
-                f"seed={seed}",
-                f"model.name_or_path={args.model}",
-                f"data.levels=[{args.level}]",
-                f"trainer.num_generations={args.generations}",
-                f"trainer.per_device_train_batch_size={args.prompts_per_step * args.generations}",
-                f"trainer.max_steps={args.steps}",
-                "trainer.save_total_limit=1",
-                "guard.action=warn",  # every seed trains its --steps: the collapse guard only warns
-                *args.train_args,
-            ],
+            grpo_overrides(args, seed, f"data.levels=[{args.level}]"),
         )
         for seed in args.seeds
     }
@@ -182,13 +165,7 @@ def _report(args, trained, base, grpo, grpo_mean, gain, figure: Path) -> list[st
         f"temperature {args.temperature} (DeepSeekMath Fig. 7 samples at 0.7), {args.max_new_tokens} new tokens, strict "
         "grading. pass@k is the unbiased estimator over each problem's n samples; maj@k averages random k-subsets.",
         "",
-        "Sizes (each a command-line argument):",
-        "",
-        size_line("training seeds", len(args.seeds), issue=3),
-        size_line("GRPO steps per seed", args.steps),
-        size_line(
-            "prompts per step x completions per prompt", f"{args.prompts_per_step} x {args.generations}"
-        ),
+        *grpo_size_lines(args),
         size_line("held-out problems", len(base["per_problem"]), issue=ISSUE_PROBLEMS),
         size_line("samples per problem n (pass@k up to k = n)", n, issue=ISSUE_N),
         "",
@@ -270,11 +247,7 @@ def _figure(out: Path, base: dict[str, Any], grpo_mean: dict, gain: dict, n: int
         axis.legend(fontsize=7)
     left.set_title("pass@k and maj@k (bands: 95% intervals)")
     right.set_title("GRPO minus base, pooled over problems and seeds")
-    figure.tight_layout()
-    path = out / "sharpening.png"
-    figure.savefig(path, dpi=110)
-    plt.close(figure)
-    return path
+    return save_figure(figure, out / "sharpening.png")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -296,11 +269,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--level", type=positive_int, default=1, help="the arithmetic level (the demo trains 1)"
     )
-    parser.add_argument("--out", default="outputs/experiments/sharpening")
-    parser.add_argument("--model", default=MODEL, help="the base model (default: the demo's SmolLM2)")
-    parser.add_argument(
-        "--train-args", nargs="*", default=[], help="further recipe overrides for the training runs"
-    )
+    add_run_arguments(parser, "outputs/experiments/sharpening")
     sharpening(parser.parse_args(argv))
     return 0
 
