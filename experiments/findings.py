@@ -1,6 +1,7 @@
 """What the findings (``make finding-*``) share: an estimate with its 95% interval and its wording, the sizes a
 report prints beside what the issue asked for, and training curves over seeds (a mean with the seeds' range);
-for the findings that train the demo recipe with GRPO, one run per seed, their recipe overrides and sizes.
+for the findings that train the demo recipe with GRPO, one run per seed, their command-line arguments, recipe
+overrides and sizes.
 """
 
 from __future__ import annotations
@@ -98,6 +99,32 @@ def grpo_size_lines(
             "prompts per step x completions per prompt", f"{args.prompts_per_step} x {args.generations}"
         ),
     ]
+
+
+def add_grpo_arguments(
+    parser: argparse.ArgumentParser,
+    steps: int,
+    prompts_per_step: int,
+    help_texts: dict[str, str | None] | None = None,
+) -> None:
+    """The arguments ``grpo_overrides`` and ``grpo_size_lines`` read: ``--seeds`` (a run each, three by default),
+    ``--steps`` per run, and a step's batch, ``--prompts-per-step`` prompts x ``--generations`` completions (the
+    group, 8 by default); ``help_texts`` replaces the help of some, by flag."""
+    from data.cli import positive_int
+
+    texts = {
+        "--seeds": "training seeds (each a full run)",
+        "--steps": "GRPO steps per seed",
+        "--prompts-per-step": None,
+        "--generations": "completions per prompt (the group)",
+        **(help_texts or {}),
+    }
+    parser.add_argument("--seeds", type=int, nargs="+", default=SEEDS, help=texts["--seeds"])
+    parser.add_argument("--steps", type=positive_int, default=steps, help=texts["--steps"])
+    parser.add_argument(
+        "--prompts-per-step", type=positive_int, default=prompts_per_step, help=texts["--prompts-per-step"]
+    )
+    parser.add_argument("--generations", type=positive_int, default=8, help=texts["--generations"])
 
 
 def grpo_overrides(args: argparse.Namespace, seed: int, *specific: str) -> list[str]:

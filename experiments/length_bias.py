@@ -18,28 +18,9 @@ from pathlib import Path
 from typing import Any
 
 from eval.statistics import seed_interval
-from experiments.findings import (
-    SEEDS,
-    Estimate,
-    across_seeds,
-    grpo_overrides,
-    grpo_size_lines,
-    plot_across_seeds,
-    pooled,
-    size_line,
-)
-from experiments.runner import (
-    add_run_arguments,
-    arithmetic_eval_args,
-    build_model,
-    evaluate_once,
-    log_history,
-    pyplot,
-    samples,
-    save_figure,
-    train_once,
-    write_report,
-)
+from experiments import findings, runner
+from experiments.findings import Estimate
+from experiments.runner import build_model, evaluate_once, train_once
 from recipes.callbacks import mean_lengths_by_correctness
 
 LOSS_TYPES = ("grpo", "dr_grpo")
@@ -104,7 +85,7 @@ def verdict(grpo: Estimate, dr_grpo: Estimate, difference: Estimate, steps: int)
 def length_bias(args: argparse.Namespace) -> Path:
     out = Path(args.out)
     build_model(args.model)
-    held_out = arithmetic_eval_args(args.problems, args.max_completion_length)
+    held_out = runner.arithmetic_eval_args(args.problems, args.max_completion_length)
     runs: dict[str, dict[int, dict[str, Any]]] = {}
     for loss_type in LOSS_TYPES:
         for seed in args.seeds:
@@ -113,15 +94,15 @@ def length_bias(args: argparse.Namespace) -> Path:
             after = evaluate_once(summary["final_model"], run / f"after_problems{args.problems}", held_out)
             runs.setdefault(loss_type, {})[seed] = {
                 "summary": summary,
-                "history": log_history(run),
-                "after": samples(after),
+                "history": runner.log_history(run),
+                "after": runner.samples(after),
             }
     figure = _figure(out, runs)
-    return write_report(out, _report(args, runs, figure))
+    return runner.write_report(out, _report(args, runs, figure))
 
 
 def _training_overrides(args: argparse.Namespace, loss_type: str, seed: int) -> list[str]:
-    return grpo_overrides(
+    return findings.grpo_overrides(
         args,
         seed,
         f"trainer.loss_type={loss_type}",
@@ -196,9 +177,11 @@ def _report(args: argparse.Namespace, runs: dict, figure: Path) -> list[str]:
         + _update_scale(runs, args.max_completion_length)
         + ".",
         "",
-        *grpo_size_lines(args, seeds="training seeds per loss type", steps="GRPO steps per run"),
-        size_line("max_completion_length", args.max_completion_length, issue=ISSUE_MAX_COMPLETION_LENGTH),
-        size_line("held-out problems (greedy)", args.problems),
+        *findings.grpo_size_lines(args, seeds="training seeds per loss type", steps="GRPO steps per run"),
+        findings.size_line(
+            "max_completion_length", args.max_completion_length, issue=ISSUE_MAX_COMPLETION_LENGTH
+        ),
+        findings.size_line("held-out problems (greedy)", args.problems),
         "",
         "Growth: the least-squares slope of the incorrect completions' mean length over the steps of a run "
         "(tokens per step), one value per seed; the mean over seeds with a 95% Student-t interval over seeds "
@@ -212,9 +195,9 @@ def _report(args: argparse.Namespace, runs: dict, figure: Path) -> list[str]:
         histories = [run["history"] for run in seeds.values()]
         ends = []
         for key in (INCORRECT, CORRECT):
-            series = across_seeds(histories, key)
+            series = findings.across_seeds(histories, key)
             ends.append(f"{series[0][1]:.1f} -> {series[-1][1]:.1f}" if series else "none logged")
-        [accuracy] = pooled(_accuracy_rows(seeds))
+        [accuracy] = findings.pooled(_accuracy_rows(seeds))
         held = [_held_out_lengths(run["after"]) for run in seeds.values()]
         length = " / ".join(
             f"{sum(h[key] for h in held if key in h) / max(1, sum(key in h for h in held)):.1f}"
@@ -243,7 +226,7 @@ def _report(args: argparse.Namespace, runs: dict, figure: Path) -> list[str]:
 
 
 def _figure(out: Path, runs: dict[str, dict[int, dict[str, Any]]]) -> Path:
-    plt = pyplot()
+    plt = runner.pyplot()
     figure, axes = plt.subplots(1, 2, figsize=(12, 4.5), sharey=True)
     for axis, key, title in (
         (axes[0], INCORRECT, "incorrect completions"),
@@ -251,29 +234,31 @@ def _figure(out: Path, runs: dict[str, dict[int, dict[str, Any]]]) -> Path:
     ):
         for loss, color in zip(runs, ("tab:red", "tab:blue"), strict=False):
             histories = [run["history"] for run in runs[loss].values()]
-            plot_across_seeds(axis, across_seeds(histories, key), f"loss_type={loss}", color)
+            findings.plot_across_seeds(
+                axis, findings.across_seeds(histories, key), f"loss_type={loss}", color
+            )
         axis.set_title(title)
         axis.set_xlabel("step")
         axis.grid(alpha=0.3)
         if axis.get_legend_handles_labels()[0]:
             axis.legend(fontsize=8)
     axes[0].set_ylabel("mean completion length (tokens)")
-    return save_figure(figure, out / "length_bias.png")
+    return runner.save_figure(figure, out / "length_bias.png")
 
 
 def main(argv: list[str] | None = None) -> int:
     from data.cli import ArgumentParser, positive_int
 
     parser = ArgumentParser(prog="python -m experiments.length_bias", description=__doc__.splitlines()[0])
-    parser.add_argument("--seeds", type=int, nargs="+", default=SEEDS, help="training seeds per loss type")
-    parser.add_argument("--steps", type=positive_int, default=12, help="GRPO steps per run")
-    parser.add_argument("--prompts-per-step", type=positive_int, default=2)
-    parser.add_argument(
-        "--generations", type=positive_int, default=8, help="completions per prompt (the group)"
+    findings.add_grpo_arguments(
+        parser,
+        steps=12,
+        prompts_per_step=2,
+        help_texts={"--seeds": "training seeds per loss type", "--steps": "GRPO steps per run"},
     )
     parser.add_argument("--max-completion-length", type=positive_int, default=ISSUE_MAX_COMPLETION_LENGTH)
     parser.add_argument("--problems", type=positive_int, default=100, help="held-out problems")
-    add_run_arguments(parser, "outputs/experiments/length_bias")
+    runner.add_run_arguments(parser, "outputs/experiments/length_bias")
     length_bias(parser.parse_args(argv))
     return 0
 

@@ -28,15 +28,17 @@ RECIPE = "recipes/demo_smollm2_arithmetic.yaml"
 def add_run_arguments(
     parser: argparse.ArgumentParser,
     out: str,
-    model_help: str = "the base model (default: the demo's SmolLM2)",
-    train_args_help: str = "further recipe overrides for the training runs",
+    model_role: str = "the base model",
+    train_args_for: str = "the training runs",
 ) -> None:
     """The arguments every experiment that trains ends its command line with: where it writes (``--out``), the
-    model its runs start from (``--model``, the demo's SmolLM2 by default) and recipe overrides passed on to its
-    training runs (``--train-args``)."""
+    model its runs start from (``--model``, the demo's SmolLM2 by default; ``model_role`` says what it is) and
+    recipe overrides passed on to its training runs (``--train-args``; ``train_args_for`` says which)."""
     parser.add_argument("--out", default=out)
-    parser.add_argument("--model", default=MODEL, help=model_help)
-    parser.add_argument("--train-args", nargs="*", default=[], help=train_args_help)
+    parser.add_argument("--model", default=MODEL, help=f"{model_role} (default: the demo's SmolLM2)")
+    parser.add_argument(
+        "--train-args", nargs="*", default=[], help=f"further recipe overrides for {train_args_for}"
+    )
 
 
 def arithmetic_eval_args(
