@@ -18,11 +18,9 @@ from typing import Any
 from data.files import write_json
 from eval.statistics import paired_difference, proportion_interval
 from experiments import runner
-from experiments.runner import (
-    build_model,
-    evaluate_once,
-    train_once,
-)  # the steps, by name: the findings' tests stand in for them
+
+# the steps by name: the findings' tests stand in for them
+from experiments.runner import build_model, evaluate_once, train_once
 
 VARIANTS = {
     "plain GRPO": [],

@@ -20,11 +20,9 @@ from typing import Any
 from eval.statistics import seed_interval
 from experiments import findings, runner
 from experiments.findings import Estimate
-from experiments.runner import (
-    build_model,
-    evaluate_once,
-    train_once,
-)  # the steps, by name: the findings' tests stand in for them
+
+# the steps by name: the findings' tests stand in for them
+from experiments.runner import build_model, evaluate_once, train_once
 from recipes.callbacks import mean_lengths_by_correctness
 
 LOSS_TYPES = ("grpo", "dr_grpo")

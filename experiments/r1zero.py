@@ -21,11 +21,9 @@ from typing import Any
 import rewards
 from experiments import findings, runner
 from experiments.findings import Estimate
-from experiments.runner import (
-    build_model,
-    evaluate_once,
-    train_once,
-)  # the steps, by name: the findings' tests stand in for them
+
+# the steps by name: the findings' tests stand in for them
+from experiments.runner import build_model, evaluate_once, train_once
 
 TEMPLATE = (
     "r1_zero_chatml"  # data/templates.py: the R1-Zero text in ChatML, <think> prefilled, stop </answer>

@@ -20,11 +20,9 @@ from eval.metrics import ks_for
 from eval.statistics import curves
 from experiments import findings, runner
 from experiments.findings import Estimate
-from experiments.runner import (
-    build_model,
-    evaluate_once,
-    train_once,
-)  # the steps, by name: the findings' tests stand in for them
+
+# the steps by name: the findings' tests stand in for them
+from experiments.runner import build_model, evaluate_once, train_once
 
 ISSUE_PROBLEMS, ISSUE_N = 200, 64  # the issue asks for at least 200 problems and k up to 64
 

@@ -28,11 +28,9 @@ from data.files import write_atomic
 from data.rft import provenance_path, read_evaluation, recipe_overrides, select_completions, write_rft_data
 from eval.statistics import bootstrap_band, column_means, paired_difference, proportion_interval
 from experiments import runner
-from experiments.runner import (
-    build_model,
-    evaluate_once,
-    train_once,
-)  # the steps, by name: the findings' tests stand in for them
+
+# the steps by name: the findings' tests stand in for them
+from experiments.runner import build_model, evaluate_once, train_once
 
 METHODS = ("SFT", "RFT", "online RFT", "GRPO")
 COLORS = {"SFT": "tab:gray", "RFT": "tab:orange", "online RFT": "tab:blue", "GRPO": "tab:green"}
