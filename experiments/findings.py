@@ -81,26 +81,6 @@ def size_line(label: str, value: Any, issue: float | None = None) -> str:
     return f"- {label}: {value}{note}"
 
 
-def grpo_size_lines(
-    args: argparse.Namespace, seeds: str = "training seeds", steps: str = "GRPO steps per seed"
-) -> list[str]:
-    """The head of a GRPO finding's sizes: its seeds, its steps per run and its training batch, under
-    ``seeds`` and ``steps`` as the report names them.
-
-    >>> grpo_size_lines(argparse.Namespace(seeds=[0], steps=12, prompts_per_step=4, generations=8))[2:]
-    ["- training seeds: 1 (sized down from the issue's 3)", '- GRPO steps per seed: 12', '- prompts per step x completions per prompt: 4 x 8']
-    """
-    return [
-        "Sizes (each a command-line argument):",
-        "",
-        size_line(seeds, len(args.seeds), issue=len(SEEDS)),
-        size_line(steps, args.steps),
-        size_line(
-            "prompts per step x completions per prompt", f"{args.prompts_per_step} x {args.generations}"
-        ),
-    ]
-
-
 def add_grpo_arguments(
     parser: argparse.ArgumentParser,
     steps: int,
@@ -148,6 +128,26 @@ def grpo_overrides(args: argparse.Namespace, seed: int, *specific: str) -> list[
         "trainer.save_total_limit=1",
         "guard.action=warn",  # every run trains its --steps: the collapse guard only warns
         *args.train_args,
+    ]
+
+
+def grpo_size_lines(
+    args: argparse.Namespace, seeds: str = "training seeds", steps: str = "GRPO steps per seed"
+) -> list[str]:
+    """The head of a GRPO finding's sizes: its seeds, its steps per run and its training batch, under
+    ``seeds`` and ``steps`` as the report names them.
+
+    >>> grpo_size_lines(argparse.Namespace(seeds=[0], steps=12, prompts_per_step=4, generations=8))[2:]
+    ["- training seeds: 1 (sized down from the issue's 3)", '- GRPO steps per seed: 12', '- prompts per step x completions per prompt: 4 x 8']
+    """
+    return [
+        "Sizes (each a command-line argument):",
+        "",
+        size_line(seeds, len(args.seeds), issue=len(SEEDS)),
+        size_line(steps, args.steps),
+        size_line(
+            "prompts per step x completions per prompt", f"{args.prompts_per_step} x {args.generations}"
+        ),
     ]
 
 
