@@ -23,17 +23,21 @@ import sys
 import time
 from pathlib import Path
 
-from data.files import write_atomic
 from eval.statistics import paired_difference, proportion_interval
-from experiments.runner import EVAL_ARGS, MODEL, RECIPE, correctness, run_step
+from experiments.runner import (
+    MODEL,
+    RECIPE,
+    arithmetic_eval_args,
+    correctness,
+    pyplot,
+    run_step,
+    save_figure,
+    write_report,
+)
 
 
 def _figure(out: Path, before: float, afters: dict[int, float], curves: dict[int, Path]) -> Path:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     seeds = sorted(afters)
     figure, axes = plt.subplots(
         1,
@@ -53,11 +57,7 @@ def _figure(out: Path, before: float, afters: dict[int, float], curves: dict[int
         axis.imshow(plt.imread(curves[seed]))
         axis.set_title(f"training, seed {seed}")
         axis.axis("off")
-    figure.tight_layout()
-    path = out / "demo.png"
-    figure.savefig(path, dpi=110)
-    plt.close(figure)
-    return path
+    return save_figure(figure, out / "demo.png")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -76,9 +76,9 @@ def main(argv: list[str] | None = None) -> int:
     timings["build model"] = run_step(
         [python, "-m", "recipes.smollm2", "--out", MODEL], out / "logs" / "model.log"
     )
-    limit = ["--limit", str(args.limit)]
+    held_out = arithmetic_eval_args(args.limit)
     timings["eval before"] = run_step(
-        [python, "-m", "eval", "--model", MODEL, *EVAL_ARGS, *limit, "--out", str(out / "before")],
+        [python, "-m", "eval", "--model", MODEL, *held_out, "--out", str(out / "before")],
         out / "logs" / "eval_before.log",
     )
     before = correctness(out / "before")
@@ -94,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
             timings[f"train seed {seed}"] = run_step(train, run / "train.log")
         final = run / "train" / "final"
         timings[f"eval after seed {seed}"] = run_step(
-            [python, "-m", "eval", "--model", str(final), *EVAL_ARGS, *limit, "--out", str(run / "after")],
+            [python, "-m", "eval", "--model", str(final), *held_out, "--out", str(run / "after")],
             run / "eval_after.log",
         )
         run_step(
@@ -146,9 +146,7 @@ def main(argv: list[str] | None = None) -> int:
     ]
     figure = _figure(out, p, {s: proportion_interval(a)[0] for s, a in afters.items()}, curves)
     lines += [f"Figure: {figure}"]
-    report = "\n".join(lines) + "\n"
-    write_atomic(out / "report.md", report)
-    print("\n" + report)
+    write_report(out, lines)
     return 0
 
 

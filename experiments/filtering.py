@@ -17,19 +17,10 @@ from typing import Any
 
 from data.files import write_json
 from eval.statistics import paired_difference, proportion_interval
-from experiments.runner import (
-    EVAL_ARGS,
-    MODEL,
-    RECIPE,
-    build_model,
-    correctness,
-    evaluate_once,
-    log_history,
-    pyplot,
-    train_once,
-    training_minutes,
-    write_report,
-)
+from experiments import runner
+
+# the steps by name: the findings' tests stand in for them
+from experiments.runner import build_model, evaluate_once, train_once
 
 VARIANTS = {
     "plain GRPO": [],
@@ -41,21 +32,10 @@ VARIANTS = {
 def filtering(args: argparse.Namespace) -> Path:
     out = Path(args.out)
     build_model(args.model)
-    pool = [
-        "--benchmarks",
-        "arithmetic",
-        "--levels",
-        "1",
-        "--template",
-        "answer_is",
-        "--limit",
-        str(args.pool),
-    ]
+    pool = runner.arithmetic_eval_args(args.pool, max_new_tokens=32)
     started = time.perf_counter()
     rates_dir = evaluate_once(
-        args.model,
-        out / "pass_rates",
-        [*pool, "--split", "train", "--n", "8", "--temperature", "0.7", "--max-new-tokens", "32"],
+        args.model, out / "pass_rates", [*pool, "--split", "train", "--n", "8", "--temperature", "0.7"]
     )
     # A rerun finds the samples already there and takes seconds: the cost is the first measurement's.
     timing = rates_dir / "minutes.json"
@@ -64,9 +44,10 @@ def filtering(args: argparse.Namespace) -> Path:
     filter_minutes = json.loads(timing.read_text())["minutes"]
     pass_rates = rates_dir / "arithmetic" / "pass_rates.jsonl"
     rates = [json.loads(line)["pass_rate"] for line in pass_rates.open()]
-    before_out = Path("outputs/demo/before") if args.model == MODEL else out / "before"
-    before_dir = evaluate_once(args.model, before_out, [*EVAL_ARGS, "--limit", str(args.limit)])
-    before = correctness(before_dir)
+    before_out = Path("outputs/demo/before") if args.model == runner.MODEL else out / "before"
+    held_out = runner.arithmetic_eval_args(args.limit)
+    before_dir = evaluate_once(args.model, before_out, held_out)
+    before = runner.correctness(before_dir)
 
     results: dict[str, dict[int, dict[str, Any]]] = {}
     for seed in args.seeds:
@@ -87,20 +68,18 @@ def filtering(args: argparse.Namespace) -> Path:
                 *args.train_args,
             ]
             summary = train_once(run, overrides)
-            after = correctness(
-                evaluate_once(summary["final_model"], run / "after", [*EVAL_ARGS, "--limit", str(args.limit)])
-            )
+            after = runner.correctness(evaluate_once(summary["final_model"], run / "after", held_out))
             results.setdefault(variant, {})[seed] = {
                 "summary": summary,
                 "after": after,
-                "history": log_history(run),
-                "minutes": training_minutes(run),
+                "history": runner.log_history(run),
+                "minutes": runner.training_minutes(run),
             }
 
     lines = [
         "# Difficulty filtering and dynamic sampling against plain GRPO, at equal training minutes",
         "",
-        f"SmolLM2-135M-Instruct, one-step arithmetic (level 1), the demo recipe ({RECIPE}) with the same "
+        f"SmolLM2-135M-Instruct, one-step arithmetic (level 1), the demo recipe ({runner.RECIPE}) with the same "
         f"{args.pool} training problems for every run (data.seed=0), {args.minutes} minutes of training each "
         f"(guard.max_minutes; the collapse guard only warns), seeds {', '.join(map(str, args.seeds))}. Held-out: {len(before)} level-1 test "
         "problems, greedy, 96 tokens, strict grading.",
@@ -148,11 +127,11 @@ def filtering(args: argparse.Namespace) -> Path:
         "Dynamic sampling keeps a group when its summed reward (accuracy + format) has spread: a group of "
         "wrong answers in different formats counts as informative.",
     ]
-    return write_report(out, lines)
+    return runner.write_report(out, lines)
 
 
 def _filtering_figure(out: Path, results: dict, rates: list[float]) -> Path:
-    plt = pyplot()
+    plt = runner.pyplot()
     figure, (left, right) = plt.subplots(1, 2, figsize=(12, 4))
     left.hist(rates, bins=[i / 8 - 1 / 16 for i in range(10)], color="tab:gray")
     left.set_xlabel("pass rate of a training problem (8 samples)")
@@ -170,11 +149,7 @@ def _filtering_figure(out: Path, results: dict, rates: list[float]) -> Path:
     right.set_ylabel("training accuracy reward")
     right.legend(fontsize=8)
     right.grid(alpha=0.3)
-    figure.tight_layout()
-    path = out / "filtering.png"
-    figure.savefig(path, dpi=110)
-    plt.close(figure)
-    return path
+    return runner.save_figure(figure, out / "filtering.png")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -187,13 +162,7 @@ def main(argv: list[str] | None = None) -> int:
         "--pool", type=positive_int, default=800, help="training problems (pass rates measured on all)"
     )
     parser.add_argument("--limit", type=positive_int, default=400, help="held-out problems")
-    parser.add_argument("--out", default="outputs/experiments/filtering")
-    parser.add_argument(
-        "--model", default=MODEL, help="the policy before training (default: the demo's SmolLM2)"
-    )
-    parser.add_argument(
-        "--train-args", nargs="*", default=[], help="further recipe overrides for the training runs"
-    )
+    runner.add_run_arguments(parser, "outputs/experiments/filtering", model_role="the policy before training")
     filtering(parser.parse_args(argv))
     return 0
 

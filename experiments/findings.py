@@ -1,9 +1,12 @@
 """What the findings (``make finding-*``) share: an estimate with its 95% interval and its wording, the sizes a
-report prints beside what the issue asked for, and training curves over seeds (a mean with the seeds' range).
+report prints beside what the issue asked for, and training curves over seeds (a mean with the seeds' range);
+for the findings that train the demo recipe with GRPO, one run per seed, their command-line arguments, recipe
+overrides and sizes.
 """
 
 from __future__ import annotations
 
+import argparse
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -76,6 +79,76 @@ def size_line(label: str, value: Any, issue: float | None = None) -> str:
     """
     note = f" (sized down from the issue's {issue:g})" if issue is not None and value < issue else ""
     return f"- {label}: {value}{note}"
+
+
+def add_grpo_arguments(
+    parser: argparse.ArgumentParser,
+    steps: int,
+    prompts_per_step: int,
+    help_texts: dict[str, str | None] | None = None,
+) -> None:
+    """The arguments ``grpo_overrides`` and ``grpo_size_lines`` read: ``--seeds`` (a run each, three by default),
+    ``--steps`` per run, and a step's batch, ``--prompts-per-step`` prompts x ``--generations`` completions (the
+    group, 8 by default); ``help_texts`` replaces the help of some, by flag."""
+    from data.cli import positive_int
+
+    texts = {
+        "--seeds": "training seeds (each a full run)",
+        "--steps": "GRPO steps per seed",
+        "--prompts-per-step": None,
+        "--generations": "completions per prompt (the group)",
+        **(help_texts or {}),
+    }
+    parser.add_argument("--seeds", type=int, nargs="+", default=SEEDS, help=texts["--seeds"])
+    parser.add_argument("--steps", type=positive_int, default=steps, help=texts["--steps"])
+    parser.add_argument(
+        "--prompts-per-step", type=positive_int, default=prompts_per_step, help=texts["--prompts-per-step"]
+    )
+    parser.add_argument("--generations", type=positive_int, default=8, help=texts["--generations"])
+
+
+def grpo_overrides(args: argparse.Namespace, seed: int, *specific: str) -> list[str]:
+    """The recipe overrides of a GRPO finding's run: its seed and base model, what the finding sets itself
+    (``specific``), ``--steps`` steps of ``--prompts-per-step`` x ``--generations`` completions, and
+    ``--train-args`` last (they win).
+
+    >>> args = argparse.Namespace(model="base", generations=8, prompts_per_step=2, steps=3, train_args=["x=1"])
+    >>> grpo_overrides(args, 0, "trainer.loss_type=grpo")[:4]
+    ['seed=0', 'model.name_or_path=base', 'trainer.loss_type=grpo', 'trainer.num_generations=8']
+    >>> grpo_overrides(args, 0)[-3:]
+    ['trainer.save_total_limit=1', 'guard.action=warn', 'x=1']
+    """
+    return [
+        f"seed={seed}",
+        f"model.name_or_path={args.model}",
+        *specific,
+        f"trainer.num_generations={args.generations}",
+        f"trainer.per_device_train_batch_size={args.prompts_per_step * args.generations}",
+        f"trainer.max_steps={args.steps}",
+        "trainer.save_total_limit=1",
+        "guard.action=warn",  # every run trains its --steps: the collapse guard only warns
+        *args.train_args,
+    ]
+
+
+def grpo_size_lines(
+    args: argparse.Namespace, seeds: str = "training seeds", steps: str = "GRPO steps per seed"
+) -> list[str]:
+    """The head of a GRPO finding's sizes: its seeds, its steps per run and its training batch, under
+    ``seeds`` and ``steps`` as the report names them.
+
+    >>> grpo_size_lines(argparse.Namespace(seeds=[0], steps=12, prompts_per_step=4, generations=8))[2:]
+    ["- training seeds: 1 (sized down from the issue's 3)", '- GRPO steps per seed: 12', '- prompts per step x completions per prompt: 4 x 8']
+    """
+    return [
+        "Sizes (each a command-line argument):",
+        "",
+        size_line(seeds, len(args.seeds), issue=len(SEEDS)),
+        size_line(steps, args.steps),
+        size_line(
+            "prompts per step x completions per prompt", f"{args.prompts_per_step} x {args.generations}"
+        ),
+    ]
 
 
 def across_seeds(histories: list[list[dict[str, Any]]], key: str) -> list[tuple[int, float, float, float]]:

@@ -18,17 +18,11 @@ from pathlib import Path
 from typing import Any
 
 from eval.statistics import seed_interval
-from experiments.findings import SEEDS, Estimate, across_seeds, plot_across_seeds, pooled, size_line
-from experiments.runner import (
-    MODEL,
-    build_model,
-    evaluate_once,
-    log_history,
-    pyplot,
-    samples,
-    train_once,
-    write_report,
-)
+from experiments import findings, runner
+from experiments.findings import Estimate
+
+# the steps by name: the findings' tests stand in for them
+from experiments.runner import build_model, evaluate_once, train_once
 from recipes.callbacks import mean_lengths_by_correctness
 
 LOSS_TYPES = ("grpo", "dr_grpo")
@@ -93,18 +87,7 @@ def verdict(grpo: Estimate, dr_grpo: Estimate, difference: Estimate, steps: int)
 def length_bias(args: argparse.Namespace) -> Path:
     out = Path(args.out)
     build_model(args.model)
-    held_out = [
-        "--benchmarks",
-        "arithmetic",
-        "--levels",
-        "1",
-        "--template",
-        "answer_is",
-        "--limit",
-        str(args.problems),
-        "--max-new-tokens",
-        str(args.max_completion_length),
-    ]
+    held_out = runner.arithmetic_eval_args(args.problems, args.max_completion_length)
     runs: dict[str, dict[int, dict[str, Any]]] = {}
     for loss_type in LOSS_TYPES:
         for seed in args.seeds:
@@ -113,27 +96,21 @@ def length_bias(args: argparse.Namespace) -> Path:
             after = evaluate_once(summary["final_model"], run / f"after_problems{args.problems}", held_out)
             runs.setdefault(loss_type, {})[seed] = {
                 "summary": summary,
-                "history": log_history(run),
-                "after": samples(after),
+                "history": runner.log_history(run),
+                "after": runner.samples(after),
             }
     figure = _figure(out, runs)
-    return write_report(out, _report(args, runs, figure))
+    return runner.write_report(out, _report(args, runs, figure))
 
 
 def _training_overrides(args: argparse.Namespace, loss_type: str, seed: int) -> list[str]:
-    return [
-        f"seed={seed}",
-        f"model.name_or_path={args.model}",
+    return findings.grpo_overrides(
+        args,
+        seed,
         f"trainer.loss_type={loss_type}",
         "rewards=[{name: accuracy}]",
         f"trainer.max_completion_length={args.max_completion_length}",
-        f"trainer.num_generations={args.generations}",
-        f"trainer.per_device_train_batch_size={args.prompts_per_step * args.generations}",
-        f"trainer.max_steps={args.steps}",
-        "trainer.save_total_limit=1",
-        "guard.action=warn",  # every run trains its --steps: the collapse guard only warns
-        *args.train_args,
-    ]
+    )
 
 
 def growth_estimates(runs: dict[str, dict[int, dict[str, Any]]]) -> dict[str, Estimate]:
@@ -202,15 +179,11 @@ def _report(args: argparse.Namespace, runs: dict, figure: Path) -> list[str]:
         + _update_scale(runs, args.max_completion_length)
         + ".",
         "",
-        "Sizes (each a command-line argument):",
-        "",
-        size_line("training seeds per loss type", len(args.seeds), issue=3),
-        size_line("GRPO steps per run", args.steps),
-        size_line(
-            "prompts per step x completions per prompt", f"{args.prompts_per_step} x {args.generations}"
+        *findings.grpo_size_lines(args, seeds="training seeds per loss type", steps="GRPO steps per run"),
+        findings.size_line(
+            "max_completion_length", args.max_completion_length, issue=ISSUE_MAX_COMPLETION_LENGTH
         ),
-        size_line("max_completion_length", args.max_completion_length, issue=ISSUE_MAX_COMPLETION_LENGTH),
-        size_line("held-out problems (greedy)", args.problems),
+        findings.size_line("held-out problems (greedy)", args.problems),
         "",
         "Growth: the least-squares slope of the incorrect completions' mean length over the steps of a run "
         "(tokens per step), one value per seed; the mean over seeds with a 95% Student-t interval over seeds "
@@ -224,9 +197,9 @@ def _report(args: argparse.Namespace, runs: dict, figure: Path) -> list[str]:
         histories = [run["history"] for run in seeds.values()]
         ends = []
         for key in (INCORRECT, CORRECT):
-            series = across_seeds(histories, key)
+            series = findings.across_seeds(histories, key)
             ends.append(f"{series[0][1]:.1f} -> {series[-1][1]:.1f}" if series else "none logged")
-        [accuracy] = pooled(_accuracy_rows(seeds))
+        [accuracy] = findings.pooled(_accuracy_rows(seeds))
         held = [_held_out_lengths(run["after"]) for run in seeds.values()]
         length = " / ".join(
             f"{sum(h[key] for h in held if key in h) / max(1, sum(key in h for h in held)):.1f}"
@@ -255,7 +228,7 @@ def _report(args: argparse.Namespace, runs: dict, figure: Path) -> list[str]:
 
 
 def _figure(out: Path, runs: dict[str, dict[int, dict[str, Any]]]) -> Path:
-    plt = pyplot()
+    plt = runner.pyplot()
     figure, axes = plt.subplots(1, 2, figsize=(12, 4.5), sharey=True)
     for axis, key, title in (
         (axes[0], INCORRECT, "incorrect completions"),
@@ -263,37 +236,31 @@ def _figure(out: Path, runs: dict[str, dict[int, dict[str, Any]]]) -> Path:
     ):
         for loss, color in zip(runs, ("tab:red", "tab:blue"), strict=False):
             histories = [run["history"] for run in runs[loss].values()]
-            plot_across_seeds(axis, across_seeds(histories, key), f"loss_type={loss}", color)
+            findings.plot_across_seeds(
+                axis, findings.across_seeds(histories, key), f"loss_type={loss}", color
+            )
         axis.set_title(title)
         axis.set_xlabel("step")
         axis.grid(alpha=0.3)
         if axis.get_legend_handles_labels()[0]:
             axis.legend(fontsize=8)
     axes[0].set_ylabel("mean completion length (tokens)")
-    figure.tight_layout()
-    path = out / "length_bias.png"
-    figure.savefig(path, dpi=110)
-    plt.close(figure)
-    return path
+    return runner.save_figure(figure, out / "length_bias.png")
 
 
 def main(argv: list[str] | None = None) -> int:
     from data.cli import ArgumentParser, positive_int
 
     parser = ArgumentParser(prog="python -m experiments.length_bias", description=__doc__.splitlines()[0])
-    parser.add_argument("--seeds", type=int, nargs="+", default=SEEDS, help="training seeds per loss type")
-    parser.add_argument("--steps", type=positive_int, default=12, help="GRPO steps per run")
-    parser.add_argument("--prompts-per-step", type=positive_int, default=2)
-    parser.add_argument(
-        "--generations", type=positive_int, default=8, help="completions per prompt (the group)"
+    findings.add_grpo_arguments(
+        parser,
+        steps=12,
+        prompts_per_step=2,
+        help_texts={"--seeds": "training seeds per loss type", "--steps": "GRPO steps per run"},
     )
     parser.add_argument("--max-completion-length", type=positive_int, default=ISSUE_MAX_COMPLETION_LENGTH)
     parser.add_argument("--problems", type=positive_int, default=100, help="held-out problems")
-    parser.add_argument("--out", default="outputs/experiments/length_bias")
-    parser.add_argument("--model", default=MODEL, help="the base model (default: the demo's SmolLM2)")
-    parser.add_argument(
-        "--train-args", nargs="*", default=[], help="further recipe overrides for the training runs"
-    )
+    runner.add_run_arguments(parser, "outputs/experiments/length_bias")
     length_bias(parser.parse_args(argv))
     return 0
 

@@ -19,17 +19,11 @@ from pathlib import Path
 from typing import Any
 
 import rewards
-from experiments.findings import SEEDS, Estimate, across_seeds, plot_across_seeds, pooled, size_line
-from experiments.runner import (
-    MODEL,
-    build_model,
-    evaluate_once,
-    log_history,
-    pyplot,
-    samples,
-    train_once,
-    write_report,
-)
+from experiments import findings, runner
+from experiments.findings import Estimate
+
+# the steps by name: the findings' tests stand in for them
+from experiments.runner import build_model, evaluate_once, train_once
 
 TEMPLATE = (
     "r1_zero_chatml"  # data/templates.py: the R1-Zero text in ChatML, <think> prefilled, stop </answer>
@@ -108,25 +102,10 @@ def verdict(format_gain: Estimate, accuracy_gain: Estimate, steps: int) -> str:
 
 def _evaluation(args: argparse.Namespace, split: str, problems: int, n: int, temperature: float) -> list[str]:
     return [
-        "--benchmarks",
-        "arithmetic",
-        "--levels",
-        "1",
-        "--template",
-        TEMPLATE,
-        "--extract",
-        "answer_tag",  # graded as the accuracy reward grades
-        "--split",
-        split,
-        "--limit",
-        str(problems),
-        "--n",
-        str(n),
-        "--temperature",
-        str(temperature),
-        "--max-new-tokens",
-        str(args.max_tokens),
-    ]
+        *runner.arithmetic_eval_args(problems, args.max_tokens, template=TEMPLATE),
+        "--extract", "answer_tag",  # graded as the accuracy reward grades
+        "--split", split, "--n", str(n), "--temperature", str(temperature),
+    ]  # fmt: skip
 
 
 def precheck(args: argparse.Namespace, out: Path) -> dict[str, float]:
@@ -137,7 +116,7 @@ def precheck(args: argparse.Namespace, out: Path) -> dict[str, float]:
         out / f"precheck_problems{args.precheck_problems}",
         _evaluation(args, "train", args.precheck_problems, args.generations, args.temperature),
     )
-    groups = [group_rewards(r["completions"], r["answer"], r["prompt"]) for r in samples(folder)]
+    groups = [group_rewards(r["completions"], r["answer"], r["prompt"]) for r in runner.samples(folder)]
     return spread_shares(groups)
 
 
@@ -146,40 +125,34 @@ def r1zero(args: argparse.Namespace) -> Path:
     build_model(args.model)
     spread = precheck(args, out)
     if spread["summed"] < args.min_spread:
-        write_report(out, _stopped_report(args, spread))
+        runner.write_report(out, _stopped_report(args, spread))
         raise SystemExit(
             f"the pre-check stopped the run: {spread['summed']:.0%} of the base model's groups have any reward "
             f"spread (threshold {args.min_spread:.0%}); the design (prompt, prefill, temperature, length budget, "
             f"rewards) must change, which says nothing about the claim; see {out / 'report.md'}"
         )
     held_out = _evaluation(args, "test", args.problems, 1, 0.0)
-    before = samples(evaluate_once(args.model, out / f"before_problems{args.problems}", held_out))
+    before = runner.samples(evaluate_once(args.model, out / f"before_problems{args.problems}", held_out))
     runs: dict[int, dict[str, Any]] = {}
     for seed in args.seeds:
         run = out / f"steps{args.steps}_seed{seed}"
         summary = train_once(run, _training_overrides(args, seed))
         after = evaluate_once(summary["final_model"], run / f"after_problems{args.problems}", held_out)
-        runs[seed] = {"summary": summary, "after": samples(after), "history": log_history(run)}
-    gains = {key: pooled(_difference_rows(runs, before, key))[0] for key in ("formatted", "correct")}
+        runs[seed] = {"summary": summary, "after": runner.samples(after), "history": runner.log_history(run)}
+    gains = {key: findings.pooled(_difference_rows(runs, before, key))[0] for key in ("formatted", "correct")}
     figure = _figure(out, [r["history"] for r in runs.values()])
-    return write_report(out, _report(args, spread, before, runs, gains, figure))
+    return runner.write_report(out, _report(args, spread, before, runs, gains, figure))
 
 
 def _training_overrides(args: argparse.Namespace, seed: int) -> list[str]:
-    return [
-        f"seed={seed}",
-        f"model.name_or_path={args.model}",
+    return findings.grpo_overrides(
+        args,
+        seed,
         f"data.template={TEMPLATE}",
         "rewards=" + json.dumps(REWARDS),
-        f"trainer.num_generations={args.generations}",
-        f"trainer.per_device_train_batch_size={args.prompts_per_step * args.generations}",
         f"trainer.max_completion_length={args.max_tokens}",
         f"trainer.temperature={args.temperature}",
-        f"trainer.max_steps={args.steps}",
-        "trainer.save_total_limit=1",
-        "guard.action=warn",  # every seed trains its --steps: the collapse guard only warns
-        *args.train_args,
-    ]
+    )
 
 
 def _difference_rows(
@@ -231,16 +204,10 @@ def _design_lines(args: argparse.Namespace) -> list[str]:
 
 def _size_lines(args: argparse.Namespace) -> list[str]:
     return [
-        "Sizes (each a command-line argument):",
-        "",
-        size_line("training seeds", len(args.seeds), issue=3),
-        size_line("GRPO steps per seed", args.steps),
-        size_line(
-            "prompts per step x completions per prompt", f"{args.prompts_per_step} x {args.generations}"
-        ),
-        size_line("temperature (training and pre-check)", args.temperature),
-        size_line("pre-check: training problems sampled", args.precheck_problems),
-        size_line("held-out problems (greedy)", args.problems),
+        *findings.grpo_size_lines(args),
+        findings.size_line("temperature (training and pre-check)", args.temperature),
+        findings.size_line("pre-check: training problems sampled", args.precheck_problems),
+        findings.size_line("held-out problems (greedy)", args.problems),
     ]
 
 
@@ -320,7 +287,7 @@ def _report(args, spread, before, runs, gains, figure: Path) -> list[str]:
         ("rewards/accuracy/mean", "accuracy of the sampled completions"),
         ("completions/mean_length", "mean completion length (tokens)"),
     ):
-        series = across_seeds(histories, key)
+        series = findings.across_seeds(histories, key)
         if series:
             lines.append(f"- {label}: {series[0][1]:.2f} -> {series[-1][1]:.2f}")
     lines += ["", f"Figure: {figure} (lines: the mean over seeds; bands: the lowest and highest seed)."]
@@ -328,42 +295,33 @@ def _report(args, spread, before, runs, gains, figure: Path) -> list[str]:
 
 
 def _figure(out: Path, histories: list[list[dict[str, Any]]]) -> Path:
-    plt = pyplot()
+    plt = runner.pyplot()
     figure, (left, right) = plt.subplots(1, 2, figsize=(12, 4.5))
     for key, label, color in (
         ("rewards/format/mean", "format compliance", "tab:blue"),
         ("rewards/tag_count/mean", "tag count (partial credit)", "tab:orange"),
         ("rewards/accuracy/mean", "accuracy", "tab:green"),
     ):
-        plot_across_seeds(left, across_seeds(histories, key), label, color)
+        findings.plot_across_seeds(left, findings.across_seeds(histories, key), label, color)
     left.set_ylabel("mean over the step's sampled completions")
     left.set_title("rewards during training (band: the seeds' range)")
-    plot_across_seeds(right, across_seeds(histories, "completions/mean_length"), "all", "tab:purple")
+    findings.plot_across_seeds(
+        right, findings.across_seeds(histories, "completions/mean_length"), "all", "tab:purple"
+    )
     right.set_ylabel("mean completion length (tokens)")
     for axis in (left, right):
         axis.set_xlabel("step")
         axis.grid(alpha=0.3)
         if axis.get_legend_handles_labels()[0]:
             axis.legend(fontsize=8)
-    figure.tight_layout()
-    path = out / "r1zero.png"
-    figure.savefig(path, dpi=110)
-    plt.close(figure)
-    return path
+    return runner.save_figure(figure, out / "r1zero.png")
 
 
 def main(argv: list[str] | None = None) -> int:
     from data.cli import ArgumentParser, positive_int
 
     parser = ArgumentParser(prog="python -m experiments.r1zero", description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--seeds", type=int, nargs="+", default=SEEDS, help="training seeds (each a full run)"
-    )
-    parser.add_argument("--steps", type=positive_int, default=12, help="GRPO steps per seed")
-    parser.add_argument("--prompts-per-step", type=positive_int, default=4)
-    parser.add_argument(
-        "--generations", type=positive_int, default=8, help="completions per prompt (the group)"
-    )
+    findings.add_grpo_arguments(parser, steps=12, prompts_per_step=4)
     parser.add_argument("--temperature", type=float, default=0.7, help="sampling temperature (the demo's)")
     parser.add_argument(
         "--max-tokens", type=positive_int, default=64, help="the length budget, trained and held out"
@@ -378,11 +336,7 @@ def main(argv: list[str] | None = None) -> int:
         help="the share of groups with reward spread the pre-check needs",
     )
     parser.add_argument("--problems", type=positive_int, default=200, help="held-out problems")
-    parser.add_argument("--out", default="outputs/experiments/r1zero")
-    parser.add_argument("--model", default=MODEL, help="the base model (default: the demo's SmolLM2)")
-    parser.add_argument(
-        "--train-args", nargs="*", default=[], help="further recipe overrides for the training runs"
-    )
+    runner.add_run_arguments(parser, "outputs/experiments/r1zero")
     r1zero(parser.parse_args(argv))
     return 0
 

@@ -1,10 +1,12 @@
 """How an experiment runs: each step is a repository command (``python -m eval``, ``python -m recipes.train``)
 in a subprocess, its output teed to a log; finished work is found and reused when an experiment is rerun
-(a finished training run, an evaluation's samples); reports are written atomically.
+(a finished training run, an evaluation's samples); reports are written atomically. Beside that, what the
+experiments share: the arguments they all take, the demo's held-out evaluation, a figure's saving.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import shutil
@@ -21,16 +23,37 @@ MODEL = (
     "models/smollm2-135m-instruct"  # the demo's SmolLM2-135M-Instruct checkpoint (python -m recipes.smollm2)
 )
 RECIPE = "recipes/demo_smollm2_arithmetic.yaml"
-EVAL_ARGS = [
-    "--benchmarks",
-    "arithmetic",
-    "--levels",
-    "1",
-    "--template",
-    "answer_is",
-    "--max-new-tokens",
-    "96",
-]
+
+
+def add_run_arguments(
+    parser: argparse.ArgumentParser,
+    out: str,
+    model_role: str = "the base model",
+    train_args_for: str = "the training runs",
+) -> None:
+    """The arguments every experiment that trains ends its command line with: where it writes (``--out``), the
+    model its runs start from (``--model``, the demo's SmolLM2 by default; ``model_role`` says what it is) and
+    recipe overrides passed on to its training runs (``--train-args``; ``train_args_for`` says which)."""
+    parser.add_argument("--out", default=out)
+    parser.add_argument("--model", default=MODEL, help=f"{model_role} (default: the demo's SmolLM2)")
+    parser.add_argument(
+        "--train-args", nargs="*", default=[], help=f"further recipe overrides for {train_args_for}"
+    )
+
+
+def arithmetic_eval_args(
+    limit: int, max_new_tokens: int = 96, level: int = 1, template: str = "answer_is"
+) -> list[str]:
+    """``python -m eval``'s arguments for ``limit`` arithmetic problems of one level; by default the demo's
+    held-out protocol (level 1, template answer_is, 96 new tokens; greedy and strict unless more flags follow).
+
+    >>> arithmetic_eval_args(400)
+    ['--benchmarks', 'arithmetic', '--levels', '1', '--template', 'answer_is', '--max-new-tokens', '96', '--limit', '400']
+    """
+    return [
+        "--benchmarks", "arithmetic", "--levels", str(level), "--template", template,
+        "--max-new-tokens", str(max_new_tokens), "--limit", str(limit),
+    ]  # fmt: skip
 
 
 def run_step(command: list[str], log: Path) -> float:
@@ -106,6 +129,14 @@ def pyplot():
     import matplotlib.pyplot as plt
 
     return plt
+
+
+def save_figure(figure: Any, path: Path) -> Path:
+    """A report's figure laid out, written at the reports' resolution and closed; its path."""
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+    pyplot().close(figure)
+    return path
 
 
 def log_history(run: Path) -> list[dict[str, Any]]:

@@ -18,8 +18,11 @@ from typing import Any
 
 from eval.metrics import ks_for
 from eval.statistics import curves
-from experiments.findings import SEEDS, Estimate, pooled, size_line
-from experiments.runner import MODEL, build_model, evaluate_once, pyplot, samples, train_once, write_report
+from experiments import findings, runner
+from experiments.findings import Estimate
+
+# the steps by name: the findings' tests stand in for them
+from experiments.runner import build_model, evaluate_once, train_once
 
 ISSUE_PROBLEMS, ISSUE_N = 200, 64  # the issue asks for at least 200 problems and k up to 64
 
@@ -111,29 +114,12 @@ def verdict(gain: list[Estimate], steps: int) -> str:
 
 def sampled_curves(model: str, folder: Path, args: argparse.Namespace) -> dict[str, Any]:
     """``--n`` samples of each held-out problem (reused when the folder holds them), as pass@k / maj@k curves."""
-    evaluate_once(
-        model,
-        folder,
-        [
-            "--benchmarks",
-            "arithmetic",
-            "--levels",
-            str(args.level),
-            "--template",
-            "answer_is",
-            "--limit",
-            str(args.problems),
-            "--n",
-            str(args.n),
-            "--temperature",
-            str(args.temperature),
-            "--max-new-tokens",
-            str(args.max_new_tokens),
-            "--batch-size",
-            "16",
-        ],
-    )
-    return curves([r for r in samples(folder) if r.get("correct")], args.n)
+    sampling = [
+        *runner.arithmetic_eval_args(args.problems, args.max_new_tokens, level=args.level),
+        "--n", str(args.n), "--temperature", str(args.temperature), "--batch-size", "16",
+    ]  # fmt: skip
+    evaluate_once(model, folder, sampling)
+    return curves([r for r in runner.samples(folder) if r.get("correct")], args.n)
 
 
 def sharpening(args: argparse.Namespace) -> Path:
@@ -142,17 +128,7 @@ def sharpening(args: argparse.Namespace) -> Path:
     trained = {
         seed: train_once(
             out / f"grpo_steps{args.steps}_seed{seed}",
-            [
-                f"seed={seed}",
-                f"model.name_or_path={args.model}",
-                f"data.levels=[{args.level}]",
-                f"trainer.num_generations={args.generations}",
-                f"trainer.per_device_train_batch_size={args.prompts_per_step * args.generations}",
-                f"trainer.max_steps={args.steps}",
-                "trainer.save_total_limit=1",
-                "guard.action=warn",  # every seed trains its --steps: the collapse guard only warns
-                *args.train_args,
-            ],
+            findings.grpo_overrides(args, seed, f"data.levels=[{args.level}]"),
         )
         for seed in args.seeds
     }
@@ -162,10 +138,10 @@ def sharpening(args: argparse.Namespace) -> Path:
         sampled_curves(summary["final_model"], folder / f"grpo_steps{args.steps}_seed{seed}", args)
         for seed, summary in trained.items()
     ]
-    grpo_mean = {key: pooled(seed_rows(grpo, key)) for key in ("pass", "maj")}
-    gain = {key: pooled(seed_rows(grpo, key, base)) for key in ("pass", "maj")}
+    grpo_mean = {key: findings.pooled(seed_rows(grpo, key)) for key in ("pass", "maj")}
+    gain = {key: findings.pooled(seed_rows(grpo, key, base)) for key in ("pass", "maj")}
     figure = _figure(out, base, grpo_mean, gain, args.n)
-    return write_report(out, _report(args, trained, base, grpo, grpo_mean, gain, figure))
+    return runner.write_report(out, _report(args, trained, base, grpo, grpo_mean, gain, figure))
 
 
 def _report(args, trained, base, grpo, grpo_mean, gain, figure: Path) -> list[str]:
@@ -182,15 +158,9 @@ def _report(args, trained, base, grpo, grpo_mean, gain, figure: Path) -> list[st
         f"temperature {args.temperature} (DeepSeekMath Fig. 7 samples at 0.7), {args.max_new_tokens} new tokens, strict "
         "grading. pass@k is the unbiased estimator over each problem's n samples; maj@k averages random k-subsets.",
         "",
-        "Sizes (each a command-line argument):",
-        "",
-        size_line("training seeds", len(args.seeds), issue=3),
-        size_line("GRPO steps per seed", args.steps),
-        size_line(
-            "prompts per step x completions per prompt", f"{args.prompts_per_step} x {args.generations}"
-        ),
-        size_line("held-out problems", len(base["per_problem"]), issue=ISSUE_PROBLEMS),
-        size_line("samples per problem n (pass@k up to k = n)", n, issue=ISSUE_N),
+        *findings.grpo_size_lines(args),
+        findings.size_line("held-out problems", len(base["per_problem"]), issue=ISSUE_PROBLEMS),
+        findings.size_line("samples per problem n (pass@k up to k = n)", n, issue=ISSUE_N),
         "",
         "Pooled over problems and seeds: per problem, each seed's pass@k (maj@k) minus the base model's on the same "
         "problem, averaged over seeds and problems; the 95% interval comes from 1000 bootstrap draws that each "
@@ -227,14 +197,14 @@ def _report(args, trained, base, grpo, grpo_mean, gain, figure: Path) -> list[st
         "| --- | --- | --- | --- |",
     ]
     for (seed, summary), curve in zip(trained.items(), grpo, strict=True):
-        own = pooled(seed_rows([curve], "pass", base))
+        own = findings.pooled(seed_rows([curve], "pass", base))
         lines.append(f"| {seed} | {summary['global_step']} | {own[0].points()} | {own[-1].points()} |")
     lines += ["", f"Figure: {figure}"]
     return lines
 
 
 def _figure(out: Path, base: dict[str, Any], grpo_mean: dict, gain: dict, n: int) -> Path:
-    plt = pyplot()
+    plt = runner.pyplot()
     figure, (left, right) = plt.subplots(1, 2, figsize=(12, 4.5))
     ks = list(range(1, n + 1))
     for key, style in (("pass", "-"), ("maj", "--")):
@@ -270,24 +240,21 @@ def _figure(out: Path, base: dict[str, Any], grpo_mean: dict, gain: dict, n: int
         axis.legend(fontsize=7)
     left.set_title("pass@k and maj@k (bands: 95% intervals)")
     right.set_title("GRPO minus base, pooled over problems and seeds")
-    figure.tight_layout()
-    path = out / "sharpening.png"
-    figure.savefig(path, dpi=110)
-    plt.close(figure)
-    return path
+    return runner.save_figure(figure, out / "sharpening.png")
 
 
 def main(argv: list[str] | None = None) -> int:
     from data.cli import ArgumentParser, positive_int
 
     parser = ArgumentParser(prog="python -m experiments.sharpening", description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--seeds", type=int, nargs="+", default=SEEDS, help="training seeds (each a full run)"
-    )
-    parser.add_argument("--steps", type=positive_int, default=10, help="GRPO steps per seed")
-    parser.add_argument("--prompts-per-step", type=positive_int, default=4, help="the demo recipe's 4")
-    parser.add_argument(
-        "--generations", type=positive_int, default=8, help="completions per prompt in training (the group)"
+    findings.add_grpo_arguments(
+        parser,
+        steps=10,
+        prompts_per_step=4,
+        help_texts={
+            "--prompts-per-step": "the demo recipe's 4",
+            "--generations": "completions per prompt in training (the group)",
+        },
     )
     parser.add_argument("--problems", type=positive_int, default=64, help="held-out problems")
     parser.add_argument("--n", type=positive_int, default=16, help="samples per problem (pass@k up to k = n)")
@@ -296,11 +263,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--level", type=positive_int, default=1, help="the arithmetic level (the demo trains 1)"
     )
-    parser.add_argument("--out", default="outputs/experiments/sharpening")
-    parser.add_argument("--model", default=MODEL, help="the base model (default: the demo's SmolLM2)")
-    parser.add_argument(
-        "--train-args", nargs="*", default=[], help="further recipe overrides for the training runs"
-    )
+    runner.add_run_arguments(parser, "outputs/experiments/sharpening")
     sharpening(parser.parse_args(argv))
     return 0
 

@@ -27,19 +27,10 @@ import yaml
 from data.files import write_atomic
 from data.rft import provenance_path, read_evaluation, recipe_overrides, select_completions, write_rft_data
 from eval.statistics import bootstrap_band, column_means, paired_difference, proportion_interval
-from experiments.runner import (
-    MODEL,
-    PYTHON,
-    RECIPE,
-    build_model,
-    correctness,
-    evaluate_once,
-    log_history,
-    pyplot,
-    train_once,
-    training_minutes,
-    write_report,
-)
+from experiments import runner
+
+# the steps by name: the findings' tests stand in for them
+from experiments.runner import build_model, evaluate_once, train_once
 
 METHODS = ("SFT", "RFT", "online RFT", "GRPO")
 COLORS = {"SFT": "tab:gray", "RFT": "tab:orange", "online RFT": "tab:blue", "GRPO": "tab:green"}
@@ -89,14 +80,6 @@ def sft_recipe(demo: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def held_out_args(args: argparse.Namespace) -> list[str]:
-    """``python -m eval``'s arguments for the held-out problems: the demo's protocol (greedy, strict)."""
-    return [
-        "--benchmarks", "arithmetic", "--levels", "1", "--template", "answer_is",
-        "--max-new-tokens", str(args.max_new_tokens), "--limit", str(args.limit),
-    ]  # fmt: skip
-
-
 def common_overrides(args: argparse.Namespace, seed: int) -> list[str]:
     """What every run shares: the start, the budget, the training problems, the held-out evaluations."""
     return [
@@ -128,7 +111,7 @@ def rft_sampling(args: argparse.Namespace, seed: int) -> dict[str, Any]:
     """``eval.run.evaluate``'s settings for RFT's samples: as many (problem, completion) pairs as a sampling
     run draws over its updates (steps x prompts problems, group completions each), drawn the way it draws
     them (the demo recipe's temperature and completion length), from the base model, once."""
-    demo = yaml.safe_load(Path(RECIPE).read_text())
+    demo = yaml.safe_load(Path(runner.RECIPE).read_text())
     return {
         "benchmarks": ["arithmetic"],
         "template": demo["data"]["template"],
@@ -167,7 +150,7 @@ def rft_data(args: argparse.Namespace, seed: int, out: Path) -> dict[str, Any]:
     if not kept:
         return {"file": None, "counts": vars(counts), "sampled_tokens": sampled_tokens}
     file = folder.parent / f"seed{seed}.jsonl"
-    print(f"\n$ {PYTHON} -m data.rft {folder} --out {file} --dedupe  (in this process)", flush=True)
+    print(f"\n$ {runner.PYTHON} -m data.rft {folder} --out {file} --dedupe  (in this process)", flush=True)
     write_rft_data(evaluation, file, dedupe=True)
     return {"file": file, "counts": vars(counts), "sampled_tokens": sampled_tokens}
 
@@ -175,11 +158,11 @@ def rft_data(args: argparse.Namespace, seed: int, out: Path) -> dict[str, Any]:
 def train_method(method: str, seed: int, args: argparse.Namespace, out: Path, rft: dict[str, Any]) -> Path:
     run = out / f"{method.replace(' ', '_').lower()}_seed{seed}"
     overrides = common_overrides(args, seed)
-    recipe = RECIPE
+    recipe = runner.RECIPE
     if method in ("SFT", "RFT"):
         recipe = str(out / "sft_recipe.yaml")
         if method == "RFT":
-            template = yaml.safe_load(Path(RECIPE).read_text())["data"]["template"]
+            template = yaml.safe_load(Path(runner.RECIPE).read_text())["data"]["template"]
             overrides += recipe_overrides(rft["file"], template)
     else:
         overrides += sampling_overrides(args)
@@ -193,13 +176,13 @@ def held_out_over_steps(run: Path, before: dict[str, bool]) -> dict[int, dict[st
     """Step -> problem id -> right, from the evaluations during training; step 0 is the base model."""
     steps = {0: before}
     for folder in sorted((run / "train" / "eval_during_training").glob("step-*")):
-        steps[int(folder.name.removeprefix("step-"))] = correctness(folder)
+        steps[int(folder.name.removeprefix("step-"))] = runner.correctness(folder)
     return steps
 
 
 def sampled_tokens(run: Path, completions_per_step: int) -> float:
     """Completion tokens a sampling run drew: mean length x completions, summed over its logged steps."""
-    return sum(e.get("completions/mean_length", 0) * completions_per_step for e in log_history(run))
+    return sum(e.get("completions/mean_length", 0) * completions_per_step for e in runner.log_history(run))
 
 
 # --- the statistics ------------------------------------------------------------------------------------------
@@ -286,13 +269,14 @@ def moved(per_seed: dict[int, dict[int, dict[str, bool]]], step: int) -> bool:
 def unified_paradigm(args: argparse.Namespace) -> Path:
     out = Path(args.out)
     build_model(args.model)
-    demo = yaml.safe_load(Path(RECIPE).read_text())
+    demo = yaml.safe_load(Path(runner.RECIPE).read_text())
     write_atomic(
         out / "sft_recipe.yaml",
         "# the demo recipe as SFT (experiments/unified_paradigm.py)\n"
         + yaml.safe_dump(sft_recipe(demo), sort_keys=False),
     )
-    before = correctness(evaluate_once(args.model, out / "before", held_out_args(args)))
+    held_out = runner.arithmetic_eval_args(args.limit, args.max_new_tokens)
+    before = runner.correctness(evaluate_once(args.model, out / "before", held_out))
     rft = {seed: rft_data(args, seed, out) for seed in args.seeds}
     results: dict[str, dict[int, dict[int, dict[str, bool]]]] = {method: {} for method in METHODS}
     runs: dict[str, dict[int, Path]] = {method: {} for method in METHODS}
@@ -305,7 +289,7 @@ def unified_paradigm(args: argparse.Namespace) -> Path:
             results[method][seed] = held_out_over_steps(run, before)
     curves = {method: curve(per_seed) for method, per_seed in results.items() if per_seed}
     figure = _figure(out, curves, args)
-    return write_report(out, _report(args, before, rft, results, runs, curves, figure))
+    return runner.write_report(out, _report(args, before, rft, results, runs, curves, figure))
 
 
 def _report(args, before, rft, results, runs, curves, figure) -> list[str]:
@@ -315,7 +299,7 @@ def _report(args, before, rft, results, runs, curves, figure) -> list[str]:
         "# SFT, RFT, online RFT and GRPO at equal training budgets, on this CPU",
         "",
         f"{_model_label(args)} on the demo's task (one-step arithmetic, template answer_is, "
-        f"recipe {RECIPE}), trained four ways from the same start, seeds {', '.join(map(str, args.seeds))}. "
+        f"recipe {runner.RECIPE}), trained four ways from the same start, seeds {', '.join(map(str, args.seeds))}. "
         f"Held-out: {len(before)} level-1 test problems, greedy, {args.max_new_tokens} tokens, strict grading, "
         f"evaluated every {args.eval_every} updates; the base model scores {base:.1%} [{base_low:.1%}, {base_high:.1%}].",
         "",
@@ -393,7 +377,7 @@ def _report(args, before, rft, results, runs, curves, figure) -> list[str]:
             else:
                 tokens = f"{rft[seed]['sampled_tokens']} (before training)" if method == "RFT" else "0"
             lines.append(
-                f"| {method} | {seed} | {summary['global_step']} | {training_minutes(run):.1f} | {tokens} |"
+                f"| {method} | {seed} | {summary['global_step']} | {runner.training_minutes(run):.1f} | {tokens} |"
             )
     lines += ["", "RFT's data (`python -m data.rft --dedupe` on the base model's samples):", ""]
     for seed, data_set in rft.items():
@@ -410,7 +394,7 @@ def _report(args, before, rft, results, runs, curves, figure) -> list[str]:
         )
     lines += ["", "Online RFT's updates without a right completion, whose gradient is zero:", ""]
     for seed, run in runs["online RFT"].items():
-        silent = sum(e.get("rewards/accuracy/mean", 0) == 0 for e in log_history(run))
+        silent = sum(e.get("rewards/accuracy/mean", 0) == 0 for e in runner.log_history(run))
         lines.append(f"- seed {seed}: {silent} of {args.steps} updates")
     lines += [
         "",
@@ -436,7 +420,7 @@ def _report(args, before, rft, results, runs, curves, figure) -> list[str]:
 
 
 def _model_label(args: argparse.Namespace) -> str:
-    return "SmolLM2-135M-Instruct (the demo's model)" if args.model == MODEL else f"`{args.model}`"
+    return "SmolLM2-135M-Instruct (the demo's model)" if args.model == runner.MODEL else f"`{args.model}`"
 
 
 def _points(difference: tuple[float, float, float]) -> str:
@@ -460,7 +444,7 @@ def _sentence(better: str, other: str, final: tuple[float, float, float], step: 
 
 
 def _figure(out: Path, curves: dict[str, dict[str, Any]], args: argparse.Namespace) -> Path:
-    plt = pyplot()
+    plt = runner.pyplot()
     figure, axis = plt.subplots(figsize=(7.5, 4.5))
     for method, c in curves.items():
         color = COLORS[method]
@@ -477,11 +461,7 @@ def _figure(out: Path, curves: dict[str, dict[str, Any]], args: argparse.Namespa
     axis.set_title("SFT, RFT, online RFT, GRPO (mean over seeds, 95% band; thin: each seed)")
     axis.grid(alpha=0.3)
     axis.legend()
-    figure.tight_layout()
-    path = out / "unified_paradigm.png"
-    figure.savefig(path, dpi=110)
-    plt.close(figure)
-    return path
+    return runner.save_figure(figure, out / "unified_paradigm.png")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -506,12 +486,11 @@ def main(argv: list[str] | None = None) -> int:
         "--completion-tokens", type=positive_int, default=32, help="sampled completion length"
     )
     parser.add_argument("--max-new-tokens", type=positive_int, default=96, help="held-out generation limit")
-    parser.add_argument("--out", default="outputs/experiments/unified_paradigm")
-    parser.add_argument(
-        "--model", default=MODEL, help="the policy before training (default: the demo's SmolLM2)"
-    )
-    parser.add_argument(
-        "--train-args", nargs="*", default=[], help="further recipe overrides for every training run"
+    runner.add_run_arguments(
+        parser,
+        "outputs/experiments/unified_paradigm",
+        model_role="the policy before training",
+        train_args_for="every training run",
     )
     args = parser.parse_args(argv)
     if args.group < 2:
