@@ -155,7 +155,8 @@ TEMPLATES: dict[str, Template] = {
             name="r1_drgrpo",
             source="sail-sg/understand-r1-zero train_zero_math.py @ dfca49d, apply_r1_template (= Dr. GRPO paper, "
             "arXiv:2503.20783 Template 1): the R1 text with '<think>' prefilled",
-            answer_format="think_answer",
+            # The R1 text shows "</think> <answer>", and the source's grader tests for exactly that substring.
+            answer_format="oat_r1",
             plain=_R1_DRGRPO,
             think_prefilled=True,
             stop=(
