@@ -50,7 +50,7 @@ class Template:
         ' 23 + 48 = 71 </think> <answer>71</answer>'
         """
         solution = solution.strip()
-        if self.answer_format == "think_answer":
+        if self.answer_format in ("think_answer", "oat_r1"):
             opening = " " if self.think_prefilled else "<think> "
             return f"{opening}{solution} </think> <answer>{answer}</answer>"
         if self.answer_format == "boxed":

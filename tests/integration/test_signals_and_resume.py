@@ -174,7 +174,7 @@ def _start(argv, env=None):
     )
 
 
-def _wait_for_line(process, text, timeout=120):
+def _wait_for_line(process, text, timeout=600):  # generous: a loaded machine starts training late
     deadline = time.monotonic() + timeout
     seen = []
     while time.monotonic() < deadline:
