@@ -229,7 +229,9 @@ def save(
         "final_model": str(output_dir / "final") if not interrupted and trained else None,
         "curves": str(curves) if curves else None,
         # The last training log (a GRPO one has a reward; an SFT one a loss), not the run's closing totals.
-        "last_log": next((e for e in reversed(trainer.state.log_history) if "reward" in e or "loss" in e), {}),
+        "last_log": next(
+            (e for e in reversed(trainer.state.log_history) if "reward" in e or "loss" in e), {}
+        ),
     }
     write_json(summary_file(output_dir), summary)
     return summary

@@ -36,7 +36,9 @@ def _batch(groups: list[tuple[int, list[float]]], prompt_width: int = 3, complet
     """A scored batch: one (tag, advantages) per group. Every row of a group carries its tag as its tokens (so
     that a test can tell which group a row came from); prompts are left-padded to ``prompt_width``, completions
     of ``2 + tag % 3`` tokens right-padded to ``completion_width``."""
-    rows = {key: [] for key in ("prompt_ids", "prompt_mask", "completion_ids", "completion_mask", "advantages")}
+    rows = {
+        key: [] for key in ("prompt_ids", "prompt_mask", "completion_ids", "completion_mask", "advantages")
+    }
     for tag, advantages in groups:
         assert len(advantages) == SIZE
         length = 2 + tag % 3
@@ -118,9 +120,13 @@ def test_groups_without_reward_spread_are_replaced_by_informative_groups_of_late
     assert batch["completion_ids"].shape[0] == len(inputs)
     assert [len(call) for call in calls] == [4 * SIZE, 2 * SIZE, 1 * SIZE]  # whole groups of new prompts
     for call in calls[1:]:
-        assert all(call[g * SIZE : (g + 1) * SIZE] == [call[g * SIZE]] * SIZE for g in range(len(call) // SIZE))
+        assert all(
+            call[g * SIZE : (g + 1) * SIZE] == [call[g * SIZE]] * SIZE for g in range(len(call) // SIZE)
+        )
     metrics = trainer._metrics["train"]
-    assert metrics["dynamic_sampling/rounds"] == [3.0] and metrics["dynamic_sampling/informative_groups"] == [1.0]
+    assert metrics["dynamic_sampling/rounds"] == [3.0] and metrics["dynamic_sampling/informative_groups"] == [
+        1.0
+    ]
 
 
 def test_a_first_round_with_spread_everywhere_is_kept_as_it_is(monkeypatch):
