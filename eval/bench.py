@@ -76,6 +76,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--prompts", type=int, default=64)
     parser.add_argument("--max-new-tokens", type=int, default=96)
     parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--backend-batch-size", type=int, default=None)
     args = parser.parse_args(argv)
     name, model, tokenizer = _load(args.model)
     model.eval()
@@ -86,7 +87,8 @@ def main(argv: list[str] | None = None) -> None:
     peak = matmul_peak()
     results = {}
     for label, plain in (("model.generate, batched (plain)", True), ("evaluation backend", False)):
-        backend = TransformersBackend(model, tokenizer, batch_size=args.batch_size, plain=plain)
+        size = args.batch_size if plain else (args.backend_batch_size or args.batch_size)
+        backend = TransformersBackend(model, tokenizer, batch_size=size, plain=plain)
         backend.generate(prompts[:2], GenerationSettings(max_new_tokens=4))  # warm-up
         counter.flops = 0.0
         start = time.perf_counter()

@@ -1,15 +1,24 @@
-"""Batched decoding that drops each sequence from the batch as soon as it has finished.
+"""Continuous batched decoding: a finished sequence leaves the batch and a waiting prompt takes its place.
 
-``model.generate`` keeps computing every row of a batch until the last one stops: when one completion of 32
-runs to the token limit and the others stop after 20 tokens, most of the decoding is spent on rows that have
-already ended. Here a row leaves the batch (and its cache rows are dropped) the step it writes EOS, completes
-a stop string, or reaches ``max_new_tokens``; the prompts are prefilled with ``prefill_shared``, so a
-template's system prompt and the ``n`` samples of a problem are computed once. Greedy decoding picks the
-same tokens as ``generate`` (tested); sampling uses transformers' own temperature and top-p warpers.
+``model.generate`` decodes a batch until its last row stops: when one completion of 32 runs to the token
+limit and the others stop after 20 tokens, most of the work goes to rows that have ended, and the next
+batch waits for the slowest row. On a CPU a decoding step of a small model costs mostly reading its weights,
+the same for 1 row as for 32, so a step should carry as many live rows as it can. Here up to ``slots`` rows
+decode together; a row ends the step it writes EOS, completes a stop string or reaches ``max_new_tokens``,
+and waiting prompts are admitted as soon as a quarter of the slots are free, prefilled with
+``prefill_shared`` (a template's system prompt and the ``n`` samples of a problem computed once). The KV
+cache keeps room for the tokens to come, so a step writes its keys and values in place where
+``DynamicCache`` copies the whole cache every step.
+
+Each row keeps its own tokens and positions; rows admitted later are left-padded (masked) to the batch's
+columns, and columns that every row masks are dropped when the batch is rebuilt. Greedy decoding picks the
+same tokens as ``generate`` (tested); sampling uses transformers' temperature and top-p warpers.
 """
 
 from __future__ import annotations
 
+from collections import deque
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,6 +31,156 @@ from eval.prefix_cache import _cache_keyword, _positions, prefill_shared
 class Decoded:
     tokens: list[int]  # the generated ids, through EOS when the row ended on it
     ended: str  # "eos", "stop" (a stop string) or "length"
+
+
+def decodes(model: Any) -> bool:
+    """Whether ``decode`` can run ``model``: every layer's cache is transformers' plain ``DynamicLayer``
+    (a sliding-window layer keeps only its window, which the in-place cache here does not model)."""
+    from transformers import DynamicCache
+    from transformers.cache_utils import DynamicLayer
+
+    layers = DynamicCache(config=model.config).layers
+    return bool(layers) and all(type(layer) is DynamicLayer for layer in layers)
+
+
+def _roomy_layer_class():
+    from transformers.cache_utils import DynamicLayer
+
+    class RoomyLayer(DynamicLayer):
+        """A layer's keys and values in buffers with room for the tokens to come: ``update`` writes in place
+        and returns views of the filled columns."""
+
+        def __init__(self, keys: torch.Tensor, values: torch.Tensor, length: int):
+            super().__init__()
+            self.keys_room, self.values_room, self.length = keys, values, length
+            self.device, self.is_initialized = keys.device, True
+            self._view()
+
+        def _view(self) -> None:
+            self.keys = self.keys_room[:, :, : self.length]
+            self.values = self.values_room[:, :, : self.length]
+
+        def update(self, key_states: torch.Tensor, value_states: torch.Tensor, *args: Any, **kwargs: Any):
+            end = self.length + key_states.size(-2)
+            self.keys_room[:, :, self.length : end] = key_states
+            self.values_room[:, :, self.length : end] = value_states
+            self.length = end
+            self._view()
+            return self.keys, self.values
+
+    return RoomyLayer
+
+
+@dataclass
+class _Rows:
+    """Rows decoding together: the KV cache of their columns and what each row feeds next."""
+
+    prompt: list[int]  # the prompt index of each row
+    cache: Any  # a DynamicCache whose layers are RoomyLayers
+    mask: torch.Tensor  # [rows, columns]: the cached columns each row attends to
+    current: torch.Tensor  # [rows]: the token each row feeds next
+    position: torch.Tensor  # [rows]: its position id
+
+    @property
+    def columns(self) -> int:
+        return self.mask.size(1)
+
+    @property
+    def room(self) -> int:
+        return self.cache.layers[0].keys_room.size(2) - self.columns
+
+
+def _prefill(model: Any, prompts: list[list[int]], pad: int):
+    """Prefill ``prompts`` but their last tokens: (keys and values per layer or None, the mask of the cached
+    columns, the last tokens, their positions). A prefix shared by all prompts, and repeated prompts, are
+    computed once."""
+    from transformers import DynamicCache
+
+    device = next(model.parameters()).device
+    width = max(map(len, prompts))
+    ids = torch.tensor([[pad] * (width - len(p)) + list(p) for p in prompts], device=device)
+    mask = torch.tensor([[0] * (width - len(p)) + [1] * len(p) for p in prompts], device=device)
+    shared = prefill_shared(model, ids, mask, complete=True)
+    if shared is not None:
+        ids, mask, cache = shared
+    else:  # a one-token prompt among them: prefill as it is
+        cache = DynamicCache(config=model.config)
+        if width > 1:
+            with torch.no_grad():
+                model(
+                    input_ids=ids[:, :-1],
+                    attention_mask=mask[:, :-1],
+                    use_cache=True,
+                    logits_to_keep=1,
+                    **{_cache_keyword(model): cache},
+                )
+    kv = [(layer.keys, layer.values) for layer in cache.layers] if width > 1 else None
+    return kv, mask[:, :-1], ids[:, -1], _positions(mask)[:, -1]
+
+
+def _kv_layout(model: Any, old: _Rows | None, new_kv: list | None) -> tuple[int, int, torch.dtype]:
+    """(key/value heads, head dimension, dtype) of the cache: read off a cache there is (autocast may have
+    made it other than the weights' dtype), else the model's config."""
+    if new_kv:
+        keys = new_kv[0][0]
+        return keys.size(1), keys.size(3), keys.dtype
+    if old is not None:
+        keys = old.cache.layers[0].keys_room
+        return keys.size(1), keys.size(3), keys.dtype
+    config = model.config
+    head_dim = getattr(config, "head_dim", None) or config.hidden_size // config.num_attention_heads
+    heads = getattr(config, "num_key_value_heads", None) or config.num_attention_heads
+    return heads, head_dim, next(model.parameters()).dtype
+
+
+def _rebuild(model: Any, old: _Rows | None, keep: list[int], new: tuple | None, room: int) -> _Rows:
+    """The ``keep`` rows of ``old`` followed by the ``new`` prefilled rows (``(prompt indices, _prefill's
+    result)``), in fresh buffers with ``room`` columns to come. Columns every kept row masks are dropped;
+    the shorter side is left-padded with masked zeros (zeros, not garbage: a masked column still multiplies
+    its values by a weight of 0)."""
+    from transformers import DynamicCache
+
+    roomy = _roomy_layer_class()
+    device = next(model.parameters()).device
+    cache = DynamicCache(config=model.config)
+    old_rows = torch.tensor(keep, dtype=torch.long, device=device)
+    first, old_width = 0, 0
+    if old is not None and keep:
+        kept_mask = old.mask[old_rows]
+        first = int(kept_mask.argmax(dim=1).min()) if old.columns else 0
+        old_width = old.columns - first
+    new_prompts, (new_kv, new_mask, new_current, new_position) = new if new else ([], (None, None, None, None))
+    new_width = new_mask.size(1) if new_mask is not None else 0
+    heads, head_dim, dtype = _kv_layout(model, old, new_kv)
+    width, rows = max(old_width, new_width), len(keep) + len(new_prompts)
+    mask = torch.zeros(rows, width, dtype=torch.long, device=device)
+    if old_width:
+        mask[: len(keep), width - old_width :] = kept_mask[:, first:]
+    if new_width:
+        mask[len(keep) :, width - new_width :] = new_mask
+    layers = []
+    for index in range(len(cache.layers)):
+        buffers = []
+        for which in (0, 1):
+            buffer = torch.zeros(rows, heads, width + room, head_dim, dtype=dtype, device=device)
+            if old_width:
+                source = old.cache.layers[index].keys_room if which == 0 else old.cache.layers[index].values_room
+                buffer[: len(keep), :, width - old_width : width] = source[old_rows, :, first : old.columns]
+            if new_width and new_kv is not None:
+                buffer[len(keep) :, :, width - new_width : width] = new_kv[index][which]
+            buffers.append(buffer)
+        layers.append(roomy(buffers[0], buffers[1], width))
+    cache.layers = layers
+    parts = [(old.current[old_rows], old.position[old_rows])] if keep else []
+    if new_prompts:
+        parts.append((new_current, new_position))
+    return _Rows(
+        prompt=[old.prompt[i] for i in keep] + list(new_prompts) if old else list(new_prompts),
+        cache=cache,
+        mask=mask,
+        current=torch.cat([c for c, _ in parts]),
+        position=torch.cat([p for _, p in parts]),
+    )
 
 
 def _stopped(tokenizer: Any, tokens: list[int], stop: tuple[str, ...], window: int) -> bool:
@@ -43,71 +202,97 @@ def _sampler(temperature: float, top_p: float):
     return sample
 
 
+def decode_stream(
+    model: Any,
+    tokenizer: Any,
+    prompts: list[list[int]],
+    max_new_tokens: int,
+    eos_token_ids: set[int],
+    slots: int | None = None,
+    temperature: float = 0.0,
+    top_p: float = 1.0,
+    stop: tuple[str, ...] = (),
+) -> Iterator[list[tuple[int, Decoded]]]:
+    """Generate for ``prompts`` (token ids), at most ``slots`` rows at a time (all of them by default), in
+    order of admission; yields, after each step, the rows that ended in it as ``(prompt index, Decoded)``."""
+    if any(len(p) == 0 for p in prompts):
+        raise ValueError("a prompt has no tokens; there is nothing to generate from")
+    if max_new_tokens < 1:
+        yield [(i, Decoded([], "length")) for i in range(len(prompts))]
+        return
+    slots = max(1, slots or len(prompts))
+    refill = max(1, slots // 4)  # admit waiting prompts a quarter of the slots at a time (a prefill each)
+    pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
+    keyword = _cache_keyword(model)
+    sample = _sampler(temperature, top_p) if temperature > 0 else None
+    window = max((len(tokenizer(s, add_special_tokens=False)["input_ids"]) for s in stop), default=0) + 2
+    waiting = deque(range(len(prompts)))
+    generated: dict[int, list[int]] = {}
+    rows: _Rows | None = None
+    live: list[int] = []  # the rows of ``rows`` still decoding
+    while waiting or live:
+        finished = (rows.mask.size(0) if rows else 0) - len(live)
+        admit = [waiting.popleft() for _ in range(min(slots - len(live), len(waiting)))] if (
+            waiting and (slots - len(live) >= refill or not live)
+        ) else []
+        if admit or (finished and finished * 4 >= rows.mask.size(0)) or rows.room == 0:
+            new = (admit, _prefill(model, [prompts[i] for i in admit], pad)) if admit else None
+            rows = _rebuild(model, rows, live, new, max_new_tokens)
+            generated.update((i, []) for i in admit)
+            live = list(range(len(rows.prompt)))
+        mask = torch.cat([rows.mask, rows.mask.new_ones(rows.mask.size(0), 1)], dim=1)
+        with torch.no_grad():
+            output = model(
+                input_ids=rows.current[:, None],
+                attention_mask=mask,
+                position_ids=rows.position[:, None],
+                use_cache=True,
+                **{keyword: rows.cache},
+            )
+        scores = output.logits[:, -1, :].float()
+        chosen = scores.argmax(dim=-1) if sample is None else sample(rows.current[:, None], scores)
+        rows.mask, rows.position, rows.current = mask, rows.position + 1, chosen
+        ended, still = [], []
+        tokens = chosen.tolist()
+        for row in live:
+            prompt, token = rows.prompt[row], tokens[row]
+            out = generated[prompt]
+            out.append(token)
+            how = (
+                "eos"
+                if token in eos_token_ids
+                else "stop"
+                if stop and _stopped(tokenizer, out, stop, window)
+                else "length"
+                if len(out) >= max_new_tokens
+                else None
+            )
+            if how:
+                ended.append((prompt, Decoded(generated.pop(prompt), how)))
+            else:
+                still.append(row)
+        live = still
+        if ended:
+            yield ended
+
+
 def decode(
     model: Any,
     tokenizer: Any,
-    input_ids: torch.Tensor,
-    attention_mask: torch.Tensor,
+    prompts: list[list[int]],
     max_new_tokens: int,
     eos_token_ids: set[int],
+    slots: int | None = None,
     temperature: float = 0.0,
     top_p: float = 1.0,
     stop: tuple[str, ...] = (),
 ) -> list[Decoded]:
-    """Generate for a left-padded batch; one ``Decoded`` per row, in order."""
-    from transformers import DynamicCache
-
-    keyword = _cache_keyword(model)
-    shared = prefill_shared(model, input_ids, attention_mask, complete=True)
-    if shared is None:  # not left-padded, or a one-token prompt: prefill as it is
-        cache = DynamicCache(config=model.config)
-        with torch.no_grad():
-            model(
-                input_ids=input_ids[:, :-1],
-                attention_mask=attention_mask[:, :-1],
-                use_cache=True,
-                logits_to_keep=1,
-                **{keyword: cache},
-            )
-        ids, mask = input_ids, attention_mask
-    else:
-        ids, mask, cache = shared
-    sample = _sampler(temperature, top_p) if temperature > 0 else None
-    window = max((len(tokenizer(s, add_special_tokens=False)["input_ids"]) for s in stop), default=0) + 2
-    rows = torch.arange(ids.size(0), device=ids.device)  # the rows still decoding
-    position = _positions(mask)[:, -1:]
-    current = ids[:, -1:]
-    generated: list[list[int]] = [[] for _ in range(ids.size(0))]
-    ended = ["length"] * ids.size(0)
-    eos = torch.tensor(sorted(eos_token_ids), device=ids.device)
+    """``decode_stream``'s results in the order of ``prompts``."""
+    results: list[Decoded | None] = [None] * len(prompts)
     with torch.no_grad():
-        for step in range(max_new_tokens):
-            output = model(
-                input_ids=current,
-                attention_mask=mask,
-                position_ids=position,
-                use_cache=True,
-                **{keyword: cache},
-            )
-            scores = output.logits[:, -1, :].float()
-            chosen = scores.argmax(dim=-1) if sample is None else sample(current, scores)
-            done = torch.isin(chosen, eos)
-            for i, (row, token) in enumerate(zip(rows.tolist(), chosen.tolist(), strict=True)):
-                generated[row].append(token)
-                if done[i]:
-                    ended[row] = "eos"
-                elif stop and _stopped(tokenizer, generated[row], stop, window):
-                    ended[row] = "stop"
-                    done[i] = True
-            if step == max_new_tokens - 1:
-                break
-            keep = (~done).nonzero().squeeze(1)
-            if keep.numel() == 0:
-                break
-            if keep.numel() < rows.numel():  # finished rows leave the batch, and their cache rows with them
-                cache.batch_select_indices(keep)
-                rows, mask, position, chosen = rows[keep], mask[keep], position[keep], chosen[keep]
-            mask = torch.cat([mask, mask.new_ones(mask.size(0), 1)], dim=1)
-            position = position + 1
-            current = chosen[:, None]
-    return [Decoded(tokens, how) for tokens, how in zip(generated, ended, strict=True)]
+        for ended in decode_stream(
+            model, tokenizer, prompts, max_new_tokens, eos_token_ids, slots, temperature, top_p, stop
+        ):
+            for index, decoded in ended:
+                results[index] = decoded
+    return results  # type: ignore[return-value]

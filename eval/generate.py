@@ -1,10 +1,11 @@
 """Generation backends for evaluation: transformers (CPU or GPU, default) and vLLM (GPU, optional).
 
 Both take rendered prompt strings and return, per prompt, ``n`` samples as ``Sample(text, tokens,
-truncated)``. The transformers backend batches prompts sorted by length (little padding), pads on the
-left, decodes with eval/decode.py (shared prompt prefixes computed once, each sequence dropped from the batch
-when it ends at EOS, a stop string or the limit; greedy tokens as ``generate`` picks them), and halves its
-batch when the GPU runs out of memory. ``plain=True`` uses ``model.generate`` as it comes.
+truncated)``. The transformers backend decodes with eval/decode.py, longest prompts first: ``batch_size``
+prompts' rows in flight, each row leaving the batch when it ends (EOS, a stop string or the limit) and a
+waiting prompt taking its place, shared prompt prefixes computed once; greedy tokens as ``generate`` picks
+them. It halves its batch when the GPU runs out of memory. ``plain=True``, and a model with sliding-window
+layers, use ``model.generate`` as it comes, on batches of ``batch_size`` prompts.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from eval.decode import decode
+from eval.decode import Decoded, decode_stream, decodes
 
 logger = logging.getLogger(__name__)
 
@@ -85,10 +86,82 @@ class TransformersBackend:
     def generate_batches(
         self, prompts: list[str], settings: GenerationSettings
     ) -> Iterator[tuple[list[int], list[list[Sample]]]]:
-        """Yields (prompt indices, their samples) batch by batch, longest prompts first."""
+        """Yields (prompt indices, their samples) as prompts finish, longest prompts first."""
         lengths = [len(self.tokenizer(p, add_special_tokens=False)["input_ids"]) for p in prompts]
         self._warn_beyond_context(lengths, settings.max_new_tokens)
         order = sorted(range(len(prompts)), key=lambda i: -lengths[i])
+        if self.plain or not decodes(self.model):
+            yield from self._plain_batches(prompts, order, settings)
+        else:
+            yield from self._continuous(prompts, order, settings)
+
+    def _continuous(
+        self, prompts: list[str], order: list[int], settings: GenerationSettings
+    ) -> Iterator[tuple[list[int], list[list[Sample]]]]:
+        """eval/decode.py over every prompt, ``batch_size`` prompts' rows in flight; finished prompts are
+        handed on a quarter batch at a time (each hand-on is graded and written)."""
+        n, eos = settings.n, self.tokenizer.eos_token_id
+        remaining = list(order)
+        while remaining:
+            rows = [
+                ids
+                for i in remaining
+                for ids in [self.tokenizer(prompts[i], add_special_tokens=False)["input_ids"]] * n
+            ]
+            got: dict[int, dict[int, Decoded]] = {}
+            ready: list[int] = []
+            try:
+                stream = decode_stream(
+                    self.model,
+                    self.tokenizer,
+                    rows,
+                    settings.max_new_tokens,
+                    {eos},
+                    slots=self.batch_size * n,
+                    temperature=settings.temperature,
+                    top_p=settings.top_p,
+                    stop=settings.stop,
+                )
+                for ended in stream:
+                    for row, decoded in ended:
+                        samples = got.setdefault(row // n, {})
+                        samples[row % n] = decoded
+                        if len(samples) == n:
+                            ready.append(row // n)
+                    if len(ready) >= max(1, self.batch_size // 4):
+                        yield self._hand_on(remaining, ready, got, settings)
+                        ready = []
+            except self._torch.cuda.OutOfMemoryError:
+                if self.batch_size == 1:
+                    raise
+                self._torch.cuda.empty_cache()
+                self.batch_size = max(1, self.batch_size // 2)
+                logger.warning("out of GPU memory: generation batch lowered to %d prompts", self.batch_size)
+                if ready:
+                    yield self._hand_on(remaining, ready, got, settings)
+                handed = {remaining[p] for p, samples in got.items() if len(samples) == n}
+                remaining = [i for i in remaining if i not in handed]
+                continue
+            if ready:
+                yield self._hand_on(remaining, ready, got, settings)
+            return
+
+    def _hand_on(
+        self,
+        remaining: list[int],
+        ready: list[int],
+        got: dict[int, dict[int, Decoded]],
+        settings: GenerationSettings,
+    ) -> tuple[list[int], list[list[Sample]]]:
+        samples = [
+            [self._sample(d.tokens, d.ended == "eos", settings) for _, d in sorted(got[p].items())] for p in ready
+        ]
+        return [remaining[p] for p in ready], samples
+
+    def _plain_batches(
+        self, prompts: list[str], order: list[int], settings: GenerationSettings
+    ) -> Iterator[tuple[list[int], list[list[Sample]]]]:
+        """transformers' ``generate`` on batches of ``batch_size`` prompts, as a plain script runs it."""
         start = 0
         while start < len(order):
             indices = order[start : start + self.batch_size]
@@ -130,34 +203,21 @@ class TransformersBackend:
         encoded = self.tokenizer(prompts, return_tensors="pt", padding=True, add_special_tokens=False).to(
             self.device
         )
-        # A prompt's n rows side by side (generate's num_return_sequences order), so that its prefill is shared.
         encoded = {k: v.repeat_interleave(settings.n, dim=0) for k, v in encoded.items()}
-        eos = self.tokenizer.eos_token_id
         with torch.inference_mode():
-            if self.plain:
-                rows = self._plain_generate(encoded, settings)
-            else:
-                decoded = decode(
-                    self.model,
-                    self.tokenizer,
-                    encoded["input_ids"],
-                    encoded["attention_mask"],
-                    settings.max_new_tokens,
-                    {eos},
-                    settings.temperature,
-                    settings.top_p,
-                    settings.stop,
-                )
-                rows = [(d.tokens, d.ended == "eos") for d in decoded]
+            rows = self._plain_generate(encoded, settings)
         samples: list[list[Sample]] = []
         for index, (tokens, finished) in enumerate(rows):
-            text = self.tokenizer.decode(tokens, skip_special_tokens=True)
-            text, stopped = cut_at_stop(text, settings.stop)
             if index % settings.n == 0:
                 samples.append([])
-            truncated = not (finished or stopped) and len(tokens) >= settings.max_new_tokens
-            samples[-1].append(Sample(text=text, tokens=len(tokens), truncated=truncated))
+            samples[-1].append(self._sample(tokens, finished, settings))
         return samples
+
+    def _sample(self, tokens: list[int], ended_on_eos: bool, settings: GenerationSettings) -> Sample:
+        text = self.tokenizer.decode(tokens, skip_special_tokens=True)
+        text, stopped = cut_at_stop(text, settings.stop)
+        truncated = not (ended_on_eos or stopped) and len(tokens) >= settings.max_new_tokens
+        return Sample(text=text, tokens=len(tokens), truncated=truncated)
 
     def _plain_generate(
         self, encoded: dict[str, Any], settings: GenerationSettings
