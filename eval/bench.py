@@ -87,7 +87,7 @@ def main(argv: list[str] | None = None) -> None:
     peak = matmul_peak()
     results = {}
     for label, plain in (("model.generate, batched (plain)", True), ("evaluation backend", False)):
-        size = args.batch_size if plain else (args.backend_batch_size or args.batch_size)
+        size = args.batch_size if plain else args.backend_batch_size
         backend = TransformersBackend(model, tokenizer, batch_size=size, plain=plain)
         backend.generate(prompts[:2], GenerationSettings(max_new_tokens=4))  # warm-up
         counter.flops = 0.0

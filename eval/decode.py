@@ -27,6 +27,9 @@ import torch
 from eval.prefix_cache import _cache_keyword, _positions, prefill_shared
 
 
+ROOM = 128  # columns of KV cache allocated ahead; when they are used up the batch is rebuilt (one copy)
+
+
 @dataclass
 class Decoded:
     tokens: list[int]  # the generated ids, through EOS when the row ended on it
@@ -41,6 +44,15 @@ def decodes(model: Any) -> bool:
 
     layers = DynamicCache(config=model.config).layers
     return bool(layers) and all(type(layer) is DynamicLayer for layer in layers)
+
+
+def kv_bytes_per_token(model: Any) -> int:
+    """Bytes of KV cache one token of one row takes, over all layers."""
+    config = model.config
+    heads = getattr(config, "num_key_value_heads", None) or config.num_attention_heads
+    head_dim = getattr(config, "head_dim", None) or config.hidden_size // config.num_attention_heads
+    size = next(model.parameters()).element_size()
+    return 2 * config.num_hidden_layers * heads * head_dim * size
 
 
 def _roomy_layer_class():
@@ -62,6 +74,8 @@ def _roomy_layer_class():
 
         def update(self, key_states: torch.Tensor, value_states: torch.Tensor, *args: Any, **kwargs: Any):
             end = self.length + key_states.size(-2)
+            if end > self.keys_room.size(2):  # a slice past the end would broadcast into nothing
+                raise RuntimeError(f"the KV cache has room for {self.keys_room.size(2)} columns, not {end}")
             self.keys_room[:, :, self.length : end] = key_states
             self.values_room[:, :, self.length : end] = value_states
             self.length = end
@@ -128,8 +142,8 @@ def _kv_layout(model: Any, old: _Rows | None, new_kv: list | None) -> tuple[int,
         keys = old.cache.layers[0].keys_room
         return keys.size(1), keys.size(3), keys.dtype
     config = model.config
-    head_dim = getattr(config, "head_dim", None) or config.hidden_size // config.num_attention_heads
     heads = getattr(config, "num_key_value_heads", None) or config.num_attention_heads
+    head_dim = getattr(config, "head_dim", None) or config.hidden_size // config.num_attention_heads
     return heads, head_dim, next(model.parameters()).dtype
 
 
@@ -183,6 +197,23 @@ def _rebuild(model: Any, old: _Rows | None, keep: list[int], new: tuple | None, 
     )
 
 
+def _place(rows: _Rows, where: list[int], new: tuple) -> None:
+    """Put the ``new`` prefilled rows into the slots ``where`` (of rows that ended), in place: each cache ends
+    at the batch's last column, and the columns before it are masked."""
+    prompts, (kv, mask, current, position) = new
+    index = torch.tensor(where, dtype=torch.long, device=rows.mask.device)
+    width, columns = mask.size(1), rows.columns
+    rows.mask[index] = 0
+    if width:
+        rows.mask[index, columns - width :] = mask
+        for layer, (keys, values) in zip(rows.cache.layers, kv, strict=True):
+            layer.keys_room[index, :, columns - width : columns] = keys
+            layer.values_room[index, :, columns - width : columns] = values
+    rows.current[index], rows.position[index] = current, position
+    for slot, prompt in zip(where, prompts, strict=True):
+        rows.prompt[slot] = prompt
+
+
 def _stopped(tokenizer: Any, tokens: list[int], stop: tuple[str, ...], window: int) -> bool:
     """Whether the text of the last tokens holds a stop string (the newest token may complete it)."""
     tail = tokenizer.decode(tokens[-window:], skip_special_tokens=True)
@@ -222,6 +253,7 @@ def decode_stream(
         return
     slots = max(1, slots or len(prompts))
     refill = max(1, slots // 4)  # admit waiting prompts a quarter of the slots at a time (a prefill each)
+    room = min(max_new_tokens, ROOM)
     pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
     keyword = _cache_keyword(model)
     sample = _sampler(temperature, top_p) if temperature > 0 else None
@@ -231,14 +263,19 @@ def decode_stream(
     rows: _Rows | None = None
     live: list[int] = []  # the rows of ``rows`` still decoding
     while waiting or live:
-        finished = (rows.mask.size(0) if rows else 0) - len(live)
-        admit = [waiting.popleft() for _ in range(min(slots - len(live), len(waiting)))] if (
-            waiting and (slots - len(live) >= refill or not live)
-        ) else []
-        if admit or (finished and finished * 4 >= rows.mask.size(0)) or rows.room == 0:
-            new = (admit, _prefill(model, [prompts[i] for i in admit], pad)) if admit else None
-            rows = _rebuild(model, rows, live, new, max_new_tokens)
+        size = rows.mask.size(0) if rows else 0
+        idle = sorted(set(range(size)) - set(live))  # rows that ended, still in the buffers
+        admit = []
+        if waiting and (slots - len(live) >= refill or not live):
+            admit = [waiting.popleft() for _ in range(min(slots - len(live), len(waiting)))]
             generated.update((i, []) for i in admit)
+        new = (admit, _prefill(model, [prompts[i] for i in admit], pad)) if admit else None
+        fits = rows is not None and rows.room > 0 and new and len(admit) <= len(idle)
+        if fits and new[1][1].size(1) <= rows.columns:
+            _place(rows, idle[: len(admit)], new)  # into the slots of ended rows: nothing is copied
+            live = sorted(live + idle[: len(admit)])
+        elif new or rows.room == 0 or (not waiting and idle and len(idle) * 4 >= size):
+            rows = _rebuild(model, rows, live, new, room)  # drops ended rows and empty columns
             live = list(range(len(rows.prompt)))
         mask = torch.cat([rows.mask, rows.mask.new_ones(rows.mask.size(0), 1)], dim=1)
         with torch.no_grad():

@@ -15,13 +15,19 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from eval.decode import Decoded, decode_stream, decodes
+from eval.decode import Decoded, decode_stream, decodes, kv_bytes_per_token
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_MAX_NEW_TOKENS = (
     2048  # evaluation's generation limit unless a recipe or --max-new-tokens says otherwise
 )
+GPU_PROMPTS = 64  # prompts in flight on a GPU unless --batch-size says otherwise (halved when memory runs out)
+PLAIN_CPU_PROMPTS = 32  # model.generate's batch on a CPU (plain=True)
+# On a CPU a decoding step costs mostly reading the weights, so the more rows share a step the cheaper each
+# token (docs/benchmarks.md): up to CPU_ROWS rows in flight, as many as fit CPU_CACHE_BYTES of KV cache.
+CPU_ROWS = 256
+CPU_CACHE_BYTES = 2 * 2**30
 
 
 @dataclass
@@ -71,7 +77,7 @@ class TransformersBackend:
 
         self.model, self.tokenizer, self.plain = model.eval(), tokenizer, plain
         self.device = next(model.parameters()).device
-        self.batch_size = batch_size or (64 if self.device.type == "cuda" else 32)
+        self.batch_size = batch_size  # prompts at a time; None: chosen per call (_prompts_in_flight)
         if tokenizer.pad_token is None:
             tokenizer.pad_token = tokenizer.eos_token
         self._torch = torch
@@ -98,8 +104,8 @@ class TransformersBackend:
     def _continuous(
         self, prompts: list[str], order: list[int], settings: GenerationSettings
     ) -> Iterator[tuple[list[int], list[list[Sample]]]]:
-        """eval/decode.py over every prompt, ``batch_size`` prompts' rows in flight; finished prompts are
-        handed on a quarter batch at a time (each hand-on is graded and written)."""
+        """eval/decode.py over every prompt, ``_prompts_in_flight`` prompts' rows at a time; finished prompts
+        are handed on a quarter of that at a time (each hand-on is graded and written)."""
         n, eos = settings.n, self.tokenizer.eos_token_id
         remaining = list(order)
         while remaining:
@@ -108,6 +114,7 @@ class TransformersBackend:
                 for i in remaining
                 for ids in [self.tokenizer(prompts[i], add_special_tokens=False)["input_ids"]] * n
             ]
+            in_flight = self._prompts_in_flight(n, max(map(len, rows)) + settings.max_new_tokens)
             got: dict[int, dict[int, Decoded]] = {}
             ready: list[int] = []
             try:
@@ -117,7 +124,7 @@ class TransformersBackend:
                     rows,
                     settings.max_new_tokens,
                     {eos},
-                    slots=self.batch_size * n,
+                    slots=in_flight * n,
                     temperature=settings.temperature,
                     top_p=settings.top_p,
                     stop=settings.stop,
@@ -128,14 +135,14 @@ class TransformersBackend:
                         samples[row % n] = decoded
                         if len(samples) == n:
                             ready.append(row // n)
-                    if len(ready) >= max(1, self.batch_size // 4):
+                    if len(ready) >= max(1, in_flight // 4):
                         yield self._hand_on(remaining, ready, got, settings)
                         ready = []
             except self._torch.cuda.OutOfMemoryError:
-                if self.batch_size == 1:
+                if in_flight == 1:
                     raise
                 self._torch.cuda.empty_cache()
-                self.batch_size = max(1, self.batch_size // 2)
+                self.batch_size = max(1, in_flight // 2)
                 logger.warning("out of GPU memory: generation batch lowered to %d prompts", self.batch_size)
                 if ready:
                     yield self._hand_on(remaining, ready, got, settings)
@@ -145,6 +152,16 @@ class TransformersBackend:
             if ready:
                 yield self._hand_on(remaining, ready, got, settings)
             return
+
+    def _prompts_in_flight(self, n: int, columns: int) -> int:
+        """Prompts decoded together: ``batch_size`` when given; on a GPU ``GPU_PROMPTS``; on a CPU as many
+        rows as fit ``CPU_CACHE_BYTES`` of KV cache at ``columns`` tokens each, at most ``CPU_ROWS``."""
+        if self.batch_size:
+            return self.batch_size
+        if self.device.type != "cpu":
+            return GPU_PROMPTS
+        rows = min(CPU_ROWS, CPU_CACHE_BYTES // (kv_bytes_per_token(self.model) * columns))
+        return max(1, rows // n)
 
     def _hand_on(
         self,
@@ -162,6 +179,8 @@ class TransformersBackend:
         self, prompts: list[str], order: list[int], settings: GenerationSettings
     ) -> Iterator[tuple[list[int], list[list[Sample]]]]:
         """transformers' ``generate`` on batches of ``batch_size`` prompts, as a plain script runs it."""
+        if not self.batch_size:
+            self.batch_size = GPU_PROMPTS if self.device.type != "cpu" else PLAIN_CPU_PROMPTS
         start = 0
         while start < len(order):
             indices = order[start : start + self.batch_size]
