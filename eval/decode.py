@@ -163,7 +163,9 @@ def _rebuild(model: Any, old: _Rows | None, keep: list[int], new: tuple | None, 
         kept_mask = old.mask[old_rows]
         first = int(kept_mask.argmax(dim=1).min()) if old.columns else 0
         old_width = old.columns - first
-    new_prompts, (new_kv, new_mask, new_current, new_position) = new if new else ([], (None, None, None, None))
+    new_prompts, (new_kv, new_mask, new_current, new_position) = (
+        new if new else ([], (None, None, None, None))
+    )
     new_width = new_mask.size(1) if new_mask is not None else 0
     heads, head_dim, dtype = _kv_layout(model, old, new_kv)
     width, rows = max(old_width, new_width), len(keep) + len(new_prompts)
@@ -178,7 +180,9 @@ def _rebuild(model: Any, old: _Rows | None, keep: list[int], new: tuple | None, 
         for which in (0, 1):
             buffer = torch.zeros(rows, heads, width + room, head_dim, dtype=dtype, device=device)
             if old_width:
-                source = old.cache.layers[index].keys_room if which == 0 else old.cache.layers[index].values_room
+                source = (
+                    old.cache.layers[index].keys_room if which == 0 else old.cache.layers[index].values_room
+                )
                 buffer[: len(keep), :, width - old_width : width] = source[old_rows, :, first : old.columns]
             if new_width and new_kv is not None:
                 buffer[len(keep) :, :, width - new_width : width] = new_kv[index][which]

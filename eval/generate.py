@@ -22,7 +22,9 @@ logger = logging.getLogger(__name__)
 DEFAULT_MAX_NEW_TOKENS = (
     2048  # evaluation's generation limit unless a recipe or --max-new-tokens says otherwise
 )
-GPU_PROMPTS = 64  # prompts in flight on a GPU unless --batch-size says otherwise (halved when memory runs out)
+GPU_PROMPTS = (
+    64  # prompts in flight on a GPU unless --batch-size says otherwise (halved when memory runs out)
+)
 PLAIN_CPU_PROMPTS = 32  # model.generate's batch on a CPU (plain=True)
 # On a CPU a decoding step costs mostly reading the weights, so the more rows share a step the cheaper each
 # token (docs/benchmarks.md): up to CPU_ROWS rows in flight, as many as fit CPU_CACHE_BYTES of KV cache.
@@ -171,7 +173,8 @@ class TransformersBackend:
         settings: GenerationSettings,
     ) -> tuple[list[int], list[list[Sample]]]:
         samples = [
-            [self._sample(d.tokens, d.ended == "eos", settings) for _, d in sorted(got[p].items())] for p in ready
+            [self._sample(d.tokens, d.ended == "eos", settings) for _, d in sorted(got[p].items())]
+            for p in ready
         ]
         return [remaining[p] for p in ready], samples
 

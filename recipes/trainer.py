@@ -26,7 +26,7 @@ from typing import Any
 
 from trl import GRPOTrainer
 
-from eval.decode import decode
+from eval.decode import decode, decodes
 from eval.prefix_cache import generate_sharing_prompts
 from recipes.shared_prompt import shared_prompt_logps
 
@@ -55,6 +55,8 @@ class RecipeGRPOTrainer(GRPOTrainer):
             model = self.accelerator.unwrap_model(self.model)
             inner = getattr(model, "get_base_model", lambda: model)()  # PEFT calls the inner model's generate
             inner.generate = generate_sharing_prompts(inner, inner.generate)
+        # eval/decode.py models full attention only; a sliding-window model keeps TRL's generation
+        self._full_attention = decodes(self.accelerator.unwrap_model(self.model))
 
     def _get_per_token_logps_and_entropies(
         self, model, input_ids, attention_mask, logits_to_keep, *args, **kwargs
@@ -89,6 +91,7 @@ class RecipeGRPOTrainer(GRPOTrainer):
             and images is None
             and not multimodal_fields
             and plain_sampling
+            and self._full_attention
         )
 
     def _generate_single_turn(
@@ -110,11 +113,6 @@ class RecipeGRPOTrainer(GRPOTrainer):
         import torch
         from trl.models.utils import unwrap_model_for_generation
 
-        pad = self._tokenizer.pad_token_id
-        width = max(map(len, prompt_ids))
-        device = self.accelerator.device
-        input_ids = torch.tensor([[pad] * (width - len(p)) + list(p) for p in prompt_ids], device=device)
-        mask = torch.tensor([[0] * (width - len(p)) + [1] * len(p) for p in prompt_ids], device=device)
         stop = tuple((self.generation_kwargs or {}).get("stop_strings") or ())
         with (
             unwrap_model_for_generation(
@@ -129,8 +127,7 @@ class RecipeGRPOTrainer(GRPOTrainer):
             decoded = decode(
                 model,
                 self._tokenizer,
-                input_ids,
-                mask,
+                [list(p) for p in prompt_ids],
                 self.max_completion_length,
                 set(self.eos_token_ids),
                 temperature=self.temperature,
