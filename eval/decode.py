@@ -26,7 +26,6 @@ import torch
 
 from eval.prefix_cache import _cache_keyword, _positions, prefill_shared
 
-
 ROOM = 128  # columns of KV cache allocated ahead; when they are used up the batch is rebuilt (one copy)
 
 
