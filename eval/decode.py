@@ -26,7 +26,7 @@ import torch
 
 from eval.prefix_cache import _cache_keyword, _positions, prefill_shared
 
-ROOM = 128  # columns of KV cache allocated ahead; when they are used up the batch is rebuilt (one copy)
+ROOM = 64  # columns of KV cache allocated ahead; when they are used up the batch is rebuilt (one copy)
 
 
 @dataclass
@@ -175,17 +175,22 @@ def _rebuild(model: Any, old: _Rows | None, keep: list[int], new: tuple | None, 
         mask[len(keep) :, width - new_width :] = new_mask
     layers = []
     for index in range(len(cache.layers)):
+        previous = old.cache.layers[index] if old is not None else None
         buffers = []
-        for which in (0, 1):
+        for which, name in ((0, "keys_room"), (1, "values_room")):
             buffer = torch.zeros(rows, heads, width + room, head_dim, dtype=dtype, device=device)
             if old_width:
-                source = (
-                    old.cache.layers[index].keys_room if which == 0 else old.cache.layers[index].values_room
-                )
-                buffer[: len(keep), :, width - old_width : width] = source[old_rows, :, first : old.columns]
+                buffer[: len(keep), :, width - old_width : width] = getattr(previous, name)[
+                    old_rows, :, first : old.columns
+                ]
             if new_width and new_kv is not None:
                 buffer[len(keep) :, :, width - new_width : width] = new_kv[index][which]
             buffers.append(buffer)
+        # Free this layer's old and prefilled tensors now: a rebuild then holds one copy of the cache, not two.
+        if previous is not None:
+            previous.keys_room = previous.values_room = previous.keys = previous.values = None
+        if new_kv is not None:
+            new_kv[index] = None
         layers.append(roomy(buffers[0], buffers[1], width))
     cache.layers = layers
     parts = [(old.current[old_rows], old.position[old_rows])] if keep else []

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from eval.decode import Decoded, decode_stream, decodes, kv_bytes_per_token
+from eval.decode import ROOM, Decoded, decode_stream, decodes, kv_bytes_per_token
 
 logger = logging.getLogger(__name__)
 
@@ -116,7 +116,7 @@ class TransformersBackend:
                 for i in remaining
                 for ids in [self.tokenizer(prompts[i], add_special_tokens=False)["input_ids"]] * n
             ]
-            in_flight = self._prompts_in_flight(n, max(map(len, rows)) + settings.max_new_tokens)
+            in_flight = self._prompts_in_flight(n, max(map(len, rows)) + settings.max_new_tokens + ROOM)
             got: dict[int, dict[int, Decoded]] = {}
             ready: list[int] = []
             try:
