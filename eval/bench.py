@@ -1,14 +1,15 @@
 """Benchmark: evaluation generation against plain batched ``model.generate``, in one process.
 
-``python -m eval.bench [--model PATH] [--prompts 64] [--max-new-tokens 96] [--batch-size 32]`` generates
-greedily for the demo's held-out problems (one-step arithmetic, the ``answer_is`` template) twice: with
-``model.generate`` on left-padded batches, as a plain script does, and with the evaluation backend
-(eval/decode.py: shared prompt prefixes computed once, finished sequences dropped from the batch). It prints
-the seconds, generated tokens per second, the speed-up, whether the two produced the same completions, the
-FLOPs each did (counted from the tokens the model's backbone processed: 2 x non-embedding parameters per
-token, plus the LM head per scored position) as GFLOP/s against this machine's fp32 matrix-multiply peak,
-and peak memory. The default model is the demo's SmolLM2-135M-Instruct checkpoint (``make bench`` builds it
-with ``python -m recipes.smollm2``).
+``python -m eval.bench [--model PATH] [--prompts 400] [--max-new-tokens 96] [--batch-size 32]
+[--backend-batch-size N]`` generates greedily for the demo's held-out problems (400 one-step arithmetic
+problems, the ``answer_is`` template, 96 new tokens, as ``make demo`` scores them) twice: with
+``model.generate`` on left-padded batches of ``--batch-size`` prompts, as a plain script does, and with the
+evaluation backend (eval/decode.py: continuous batching, shared prompt prefixes computed once; its own
+batch unless ``--backend-batch-size`` is given). It prints the seconds, generated tokens per second, the
+speed-up, whether the two produced the same completions, the FLOPs each did (counted from the tokens the
+model's backbone processed: 2 x non-embedding parameters per token, plus the LM head per scored position) as
+GFLOP/s against this machine's fp32 matrix-multiply peak, and peak memory. The default model is the demo's
+SmolLM2-135M-Instruct checkpoint (``make bench`` builds it with ``python -m recipes.smollm2``).
 """
 
 from __future__ import annotations
@@ -73,10 +74,15 @@ def _load(model: str | None):
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default=None)
-    parser.add_argument("--prompts", type=int, default=64)
+    parser.add_argument("--prompts", type=int, default=400)
     parser.add_argument("--max-new-tokens", type=int, default=96)
-    parser.add_argument("--batch-size", type=int, default=32)
-    parser.add_argument("--backend-batch-size", type=int, default=None)
+    parser.add_argument("--batch-size", type=int, default=32, help="plain generate's prompts per batch")
+    parser.add_argument(
+        "--backend-batch-size",
+        type=int,
+        default=None,
+        help="the backend's prompts in flight (default: its own)",
+    )
     args = parser.parse_args(argv)
     name, model, tokenizer = _load(args.model)
     model.eval()
@@ -99,7 +105,7 @@ def main(argv: list[str] | None = None) -> None:
     same = sum(a[0].text == b[0].text for a, b in zip(plain_samples, ours_samples, strict=True))
     print(
         f"model: {name}; {len(prompts)} held-out arithmetic prompts (answer_is), greedy, max_new_tokens="
-        f"{args.max_new_tokens}, batch {args.batch_size}, threads={torch.get_num_threads()}; fp32 matrix multiply: "
+        f"{args.max_new_tokens}, plain batch {args.batch_size}, backend batch {args.backend_batch_size or 'its default'}, threads={torch.get_num_threads()}; fp32 matrix multiply: "
         f"{peak:.0f} GFLOP/s"
     )
     print(

@@ -11,12 +11,12 @@ import copy
 import importlib.util
 import json
 import os
-import time
 from pathlib import Path
 
 import pytest
 import yaml
 
+import recipes.train
 from eval.compare import main as compare_main
 from eval.run import main as eval_main
 from eval.score import main as score_main
@@ -564,10 +564,11 @@ def test_an_output_dir_that_cant_be_written_fails_before_the_model_loads(
         (tmp_path / "taken").write_text("a file")
         out = tmp_path / "taken" if case == "is-a-file" else tmp_path / "taken" / "run"
         fixed = out
-    started = time.monotonic()
+    loaded = []
+    monkeypatch.setattr(recipes.train, "load_model", lambda *args: loaded.append(args))
     assert train_main(["recipes/smoke.yaml", f"output_dir={out}"]) == 2  # the run, not only the dry run
     _one_error_line(capsys.readouterr().err, expected)
-    assert time.monotonic() - started < 60
+    assert loaded == []  # refused before the model loads
     (tmp_path / "taken").unlink(missing_ok=True)
     assert train_main(["recipes/smoke.yaml", f"output_dir={fixed}", "--dry-run"]) == 0
 
@@ -1238,12 +1239,13 @@ def test_runs_without_enough_data_fail_before_the_model_loads(
         "data.limit=null",
         *overrides,
     ]
-    started = time.monotonic()
-    assert train_main(argv) == 2
+    loaded = []
+    real_load_model = recipes.train.load_model
+    monkeypatch.setattr(recipes.train, "load_model", lambda *args: loaded.append(args))
+    assert train_main(argv) == 2  # a 200,000-character prompt is measured by a prefix (test_training_data)
     _one_error_line(capsys.readouterr().err, expected)
-    assert (
-        time.monotonic() - started < 60
-    )  # a 200,000-character prompt is measured by a prefix, not tokenized whole
+    assert loaded == []  # refused before the model loads
+    monkeypatch.setattr(recipes.train, "load_model", real_load_model)
     assert not (tmp_path / "run" / "final").exists() and not (tmp_path / "run" / "recipe.yaml").exists()
     _write_jsonl(path, [{"q": f"What is {i} + 1?", "a": str(i + 1)} for i in range(4)])
     fixed = argv[: len(argv) - len(overrides)]
