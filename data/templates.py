@@ -49,15 +49,11 @@ class Template:
         >>> TEMPLATES["r1_drgrpo"].write_answer("23 + 48 = 71", "71")
         ' 23 + 48 = 71 </think> <answer>71</answer>'
         """
-        solution = solution.strip()
-        if self.answer_format in ("think_answer", "oat_r1"):
-            opening = " " if self.think_prefilled else "<think> "
-            return f"{opening}{solution} </think> <answer>{answer}</answer>"
-        if self.answer_format == "boxed":
-            return f"{solution}\nThe final answer is $\\boxed{{{answer}}}$."
-        if self.answer_format == "gsm8k_hash":
-            return f"{solution}\n#### {answer}"
-        return f"{solution}\nThe answer is {answer}."  # answer_is, stated
+        from rewards.format import example_completion
+
+        return example_completion(
+            self.answer_format, answer, self.think_prefilled, reasoning=solution.strip()
+        )
 
     @property
     def reward_params(self) -> dict[str, Any]:

@@ -2,8 +2,9 @@
 
 ``model.generate`` decodes a batch until its last row stops: when one completion of 32 runs to the token
 limit and the others stop after 20 tokens, most of the work goes to rows that have ended, and the next
-batch waits for the slowest row. On a CPU a decoding step of a small model costs mostly reading its weights,
-the same for 1 row as for 32, so a step should carry as many live rows as it can. Here up to ``slots`` rows
+batch waits for the slowest row. On a CPU a decoding step of a small model costs mostly reading its weights
+(for SmolLM2-135M, 32 rows cost twice what 1 row does, not 32 times), so a step should carry as many live
+rows as it can. Here up to ``slots`` rows
 decode together; a row ends the step it writes EOS, completes a stop string or reaches ``max_new_tokens``,
 and waiting prompts are admitted as soon as a quarter of the slots are free, prefilled with
 ``prefill_shared`` (a template's system prompt and the ``n`` samples of a problem computed once). The KV
@@ -45,13 +46,16 @@ def decodes(model: Any) -> bool:
     return bool(layers) and all(type(layer) is DynamicLayer for layer in layers)
 
 
+def _kv_heads(config: Any) -> tuple[int, int]:
+    """(key/value heads, head dimension) of a layer's cache, as the model's config gives them."""
+    heads = getattr(config, "num_key_value_heads", None) or config.num_attention_heads
+    return heads, getattr(config, "head_dim", None) or config.hidden_size // config.num_attention_heads
+
+
 def kv_bytes_per_token(model: Any) -> int:
     """Bytes of KV cache one token of one row takes, over all layers."""
-    config = model.config
-    heads = getattr(config, "num_key_value_heads", None) or config.num_attention_heads
-    head_dim = getattr(config, "head_dim", None) or config.hidden_size // config.num_attention_heads
-    size = next(model.parameters()).element_size()
-    return 2 * config.num_hidden_layers * heads * head_dim * size
+    heads, head_dim = _kv_heads(model.config)
+    return 2 * model.config.num_hidden_layers * heads * head_dim * next(model.parameters()).element_size()
 
 
 def _roomy_layer_class():
@@ -140,10 +144,7 @@ def _kv_layout(model: Any, old: _Rows | None, new_kv: list | None) -> tuple[int,
     if old is not None:
         keys = old.cache.layers[0].keys_room
         return keys.size(1), keys.size(3), keys.dtype
-    config = model.config
-    heads = getattr(config, "num_key_value_heads", None) or config.num_attention_heads
-    head_dim = getattr(config, "head_dim", None) or config.hidden_size // config.num_attention_heads
-    return heads, head_dim, next(model.parameters()).dtype
+    return (*_kv_heads(model.config), next(model.parameters()).dtype)
 
 
 def _rebuild(model: Any, old: _Rows | None, keep: list[int], new: tuple | None, room: int) -> _Rows:

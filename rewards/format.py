@@ -79,28 +79,29 @@ def has_format(text: str | None, answer_format: str = "think_answer", think_pref
     return _ANSWER_IS.match(rest) is not None
 
 
-def example_completion(answer_format: str, answer: str, think_prefilled: bool = False) -> str:
-    """A short completion that follows ``answer_format`` and states ``answer``: what a template asks for,
-    written out (the dry run calls each reward on these; ``format_reads`` decides compatibility with them).
+def example_completion(
+    answer_format: str, answer: str, think_prefilled: bool = False, reasoning: str = "3 + 4 = 7"
+) -> str:
+    """A completion that follows ``answer_format``: ``reasoning``, then ``answer`` stated as the format asks.
+    The dry run calls each reward on these (``format_reads`` decides compatibility with them), and SFT on
+    reference solutions trains on them (``Template.write_answer``).
 
     >>> all(has_format(example_completion(f, "7"), f) for f in ANSWER_FORMATS)
     True
     >>> example_completion("think_answer", "7", think_prefilled=True)
-    '3 + 4 = 7\\n</think>\\n<answer>\\n7\\n</answer>'
+    ' 3 + 4 = 7 </think> <answer>7</answer>'
+    >>> example_completion("boxed", "71", reasoning="23 + 48 = 71")
+    '23 + 48 = 71\\nThe final answer is $\\\\boxed{71}$.'
     """
     if answer_format not in ANSWER_FORMATS:
         raise ValueError(
             f"unknown answer_format {answer_format!r}; choose one of {', '.join(ANSWER_FORMATS)}"
         )
-    reasoning = "3 + 4 = 7"
-    if answer_format == "think_answer":
-        opening = "" if think_prefilled else "<think>\n"
-        return f"{opening}{reasoning}\n</think>\n<answer>\n{answer}\n</answer>"
-    if answer_format == "oat_r1":  # the R1 text's own spacing: "</think> <answer>"
-        opening = "" if think_prefilled else "<think> "
+    if answer_format in ("think_answer", "oat_r1"):  # the R1 text's own spacing: "</think> <answer>"
+        opening = " " if think_prefilled else "<think> "
         return f"{opening}{reasoning} </think> <answer>{answer}</answer>"
     if answer_format == "boxed":
-        return f"{reasoning}, so the answer is $\\boxed{{{answer}}}$."
+        return f"{reasoning}\nThe final answer is $\\boxed{{{answer}}}$."
     if answer_format == "gsm8k_hash":
         return f"{reasoning}\n#### {answer}"
     return f"{reasoning}\nThe answer is {answer}."  # answer_is and stated
