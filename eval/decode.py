@@ -322,23 +322,11 @@ def decode_stream(
             yield ended
 
 
-def decode(
-    model: Any,
-    tokenizer: Any,
-    prompts: list[list[int]],
-    max_new_tokens: int,
-    eos_token_ids: set[int],
-    slots: int | None = None,
-    temperature: float = 0.0,
-    top_p: float = 1.0,
-    stop: tuple[str, ...] = (),
-) -> list[Decoded]:
-    """``decode_stream``'s results in the order of ``prompts``."""
+def decode(model: Any, tokenizer: Any, prompts: list[list[int]], *args: Any, **kwargs: Any) -> list[Decoded]:
+    """``decode_stream(model, tokenizer, prompts, ...)``'s results in the order of ``prompts``."""
     results: list[Decoded | None] = [None] * len(prompts)
     with torch.no_grad():
-        for ended in decode_stream(
-            model, tokenizer, prompts, max_new_tokens, eos_token_ids, slots, temperature, top_p, stop
-        ):
+        for ended in decode_stream(model, tokenizer, prompts, *args, **kwargs):
             for index, decoded in ended:
                 results[index] = decoded
     return results  # type: ignore[return-value]
