@@ -46,6 +46,11 @@ def decodes(model: Any) -> bool:
     return bool(layers) and all(type(layer) is DynamicLayer for layer in layers)
 
 
+def _text_config(model: Any) -> Any:
+    """The config of the model's language part (a multimodal model nests it)."""
+    return getattr(model.config, "get_text_config", lambda: model.config)()
+
+
 def _kv_heads(config: Any) -> tuple[int, int]:
     """(key/value heads, head dimension) of a layer's cache, as the model's config gives them."""
     heads = getattr(config, "num_key_value_heads", None) or config.num_attention_heads
@@ -54,8 +59,9 @@ def _kv_heads(config: Any) -> tuple[int, int]:
 
 def kv_bytes_per_token(model: Any) -> int:
     """Bytes of KV cache one token of one row takes, over all layers."""
-    heads, head_dim = _kv_heads(model.config)
-    return 2 * model.config.num_hidden_layers * heads * head_dim * next(model.parameters()).element_size()
+    config = _text_config(model)
+    heads, head_dim = _kv_heads(config)
+    return 2 * config.num_hidden_layers * heads * head_dim * next(model.parameters()).element_size()
 
 
 def _roomy_layer_class():
@@ -144,7 +150,7 @@ def _kv_layout(model: Any, old: _Rows | None, new_kv: list | None) -> tuple[int,
     if old is not None:
         keys = old.cache.layers[0].keys_room
         return keys.size(1), keys.size(3), keys.dtype
-    return (*_kv_heads(model.config), next(model.parameters()).dtype)
+    return (*_kv_heads(_text_config(model)), next(model.parameters()).dtype)
 
 
 def _rebuild(model: Any, old: _Rows | None, keep: list[int], new: tuple | None, room: int) -> _Rows:
