@@ -1,7 +1,7 @@
 """The GPU path, checked on a GPU: ``make gpu-check`` (``python -m recipes.gpu_check``), a few minutes.
 
 Every paper recipe runs on GPUs, where the CPU tests never go: bf16, CUDA generation with stop strings,
-the precision policy. This runs the three things that went wrong there before, on the tiny model (no
+the precision policy. This runs the things that went wrong there before, and the decoder nothing ran there, on the tiny model (no
 download), and prints one line per check:
 
 1. ``precision``: the smoke recipe, 2 steps at lr 1e-6 under the precision policy: full fine-tuning keeps
@@ -12,6 +12,9 @@ download), and prints one line per check:
    their accuracy reward (``zero_if_truncated: true``) is paid.
 3. ``eval``: ``python -m eval``'s code on the same model with the R1 template: completions end at
    ``</answer>``, none is flagged as cut off, and pass@1 is above 0.
+4. ``decode``: evaluation's continuous batching (eval/decode.py) on this device, with rows admitted into
+   ended rows' slots and by rebuilding the batch, gives the greedy tokens ``model.generate`` gives for each
+   prompt alone.
 
 On a machine without a GPU it runs on the CPU with ``--allow-cpu`` (the test suite does this); the precision
 check then expects fp32 compute. Exit code 0 when every check passed, 1 otherwise.
@@ -134,6 +137,34 @@ def check_eval(out: Path, model: Path) -> str:
     return f"{len(texts)} completions, all ending at </answer>, none flagged cut off; pass@1 {results['gsm8k']['pass@1']:.2f}"
 
 
+def check_decode(device: str) -> str:
+    import torch
+
+    from eval.decode import decode
+    from recipes.tiny_model import build_stopping_model
+
+    model, tokenizer = build_stopping_model(device)
+    texts = ["Q1:", "Q2:", "Q3:", "Q4:", "Q5:", "Q1:x", "Q4:", "Write Q3:", "Q2:", "A longer prompt, Q5:"] * 2
+    prompts = [tokenizer(t, add_special_tokens=False)["input_ids"] for t in texts]
+    eos = tokenizer.eos_token_id
+    decoded = decode(model, tokenizer, prompts, 12, {eos}, slots=8)
+    same = 0
+    for ids, row in zip(prompts, decoded, strict=True):
+        alone = model.generate(
+            input_ids=torch.tensor([ids], device=device),
+            attention_mask=torch.ones(1, len(ids), dtype=torch.long, device=device),
+            max_new_tokens=12,
+            do_sample=False,
+            eos_token_id=eos,
+            pad_token_id=tokenizer.pad_token_id,
+        )[0, len(ids) :].tolist()
+        same += row.tokens == (alone[: alone.index(eos) + 1] if eos in alone else alone)
+    assert same == len(prompts), (
+        f"{len(prompts) - same} of {len(prompts)} prompts decoded other tokens than generate"
+    )
+    return f"{same}/{len(prompts)} prompts decoded 8 rows at a time give generate's greedy tokens"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m recipes.gpu_check", description=__doc__.splitlines()[0])
     parser.add_argument("--out", default="outputs/gpu-check", help="working folder (replaced)")
@@ -166,6 +197,7 @@ def main(argv: list[str] | None = None) -> int:
         ("precision", lambda: check_precision(out / "precision", gpu)),
         ("r1", lambda: check_r1(out / "r1", model)),
         ("eval", lambda: check_eval(out / "eval", model)),
+        ("decode", lambda: check_decode(device)),
     ]
     for name, check in checks:
         started = time.perf_counter()

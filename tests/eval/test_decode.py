@@ -9,18 +9,12 @@ import torch
 
 import eval.decode as decode_module
 from eval.decode import decode, decodes
-from recipes.tiny_model import build_tiny_model, fit_to_texts
-
-# Completions of different lengths, each ending on EOS, so rows finish at different steps.
-ANSWERS = {"1": "y", "2": "xy", "3": "xxy", "4": "xxxxy", "5": "xxxxxxxy"}
+from recipes.tiny_model import build_stopping_model, build_tiny_model
 
 
 @pytest.fixture(scope="module")
 def tiny():
-    model, tokenizer = build_tiny_model(seed=0)
-    eos = tokenizer.eos_token
-    fit_to_texts(model, tokenizer, [f"Q{k}:{v}{eos}" for k, v in ANSWERS.items()], steps=80)
-    return model.eval(), tokenizer
+    return build_stopping_model()  # completions of different lengths, each ending on EOS
 
 
 def _ids(tokenizer, text: str) -> list[int]:
