@@ -102,7 +102,7 @@ eval: setup
 	@test -n "$(MODEL)" || (echo "usage: make eval MODEL=path/to/checkpoint-or-hub-id [BENCHMARKS=gsm8k,math500]"; exit 2)
 	$(PY) -m eval --model $(MODEL) --benchmarks $(BENCHMARKS) $(EVAL_ARGS)
 
-# The GPU path on a GPU machine (precision policy, stop strings, truncation; recipes/gpu_check.py), one line per
+# The GPU path on a GPU machine (precision policy, stop strings, truncation, decoding; recipes/gpu_check.py), one line per
 # check. Where only torch and transformers are installed and nothing can be downloaded, first run
 # `make gpu-wheels` on a machine with the network: the wheels in .whl/ travel with the working tree and are
 # installed with pip --no-index. Without .venv (a bare GPU machine) it uses the machine's python3.
