@@ -15,7 +15,16 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from eval.decode import ROOM, Decoded, decode_stream, decodes, kv_bytes_per_token
+from eval.decode import (
+    CASCADE,
+    ROOM,
+    Decoded,
+    decode_stream,
+    decodes,
+    kv_bytes_per_token,
+    shared_prefix_length,
+    use_shared_prefix_attention,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -109,6 +118,14 @@ class TransformersBackend:
         """eval/decode.py over every prompt, ``_prompts_in_flight`` prompts' rows at a time; finished prompts
         are handed on a quarter of that at a time (each hand-on is graded and written)."""
         n, eos = settings.n, self.tokenizer.eos_token_id
+        switched = use_shared_prefix_attention(self.model)
+        try:
+            yield from self._continuous_rows(prompts, order, settings, n, eos)
+        finally:
+            if switched:
+                self.model.set_attn_implementation("sdpa")
+
+    def _continuous_rows(self, prompts, order, settings, n, eos):
         remaining = list(order)
         while remaining:
             rows = [
@@ -116,7 +133,10 @@ class TransformersBackend:
                 for i in remaining
                 for ids in [self.tokenizer(prompts[i], add_special_tokens=False)["input_ids"]] * n
             ]
-            in_flight = self._prompts_in_flight(n, max(map(len, rows)) + settings.max_new_tokens + ROOM)
+            shared = shared_prefix_length(rows) if self.model.config._attn_implementation == CASCADE else 0
+            in_flight = self._prompts_in_flight(
+                n, max(map(len, rows)) - shared + settings.max_new_tokens + ROOM
+            )
             got: dict[int, dict[int, Decoded]] = {}
             ready: list[int] = []
             try:
