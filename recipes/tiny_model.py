@@ -108,10 +108,12 @@ def fit_to_texts(
 STOPPING_ANSWERS = {"1": "y", "2": "xy", "3": "xxy", "4": "xxxxy", "5": "xxxxxxxy"}
 
 
-def build_stopping_model(device: str = "cpu") -> tuple[LlamaForCausalLM, PreTrainedTokenizerFast]:
-    """The tiny model taught to answer "Q1:" ... "Q5:" with ``STOPPING_ANSWERS`` and EOS: rows of a batch end
-    at different steps, and what a row writes depends on its own prompt, so a decoder that mixes up rows'
-    caches or positions changes its tokens (what the decoding tests and ``make gpu-check`` need)."""
+def build_stopping_model(
+    device: str = "cpu", prefix: str = ""
+) -> tuple[LlamaForCausalLM, PreTrainedTokenizerFast]:
+    """The tiny model taught to answer ``prefix`` + "Q1:" ... "Q5:" with ``STOPPING_ANSWERS`` and EOS: rows of
+    a batch end at different steps, and what a row writes depends on its own prompt, so a decoder that mixes
+    up rows' caches or positions changes its tokens (what the decoding tests and ``make gpu-check`` need)."""
     model, tokenizer = build_tiny_model(seed=0)
-    texts = [f"Q{k}:{v}{tokenizer.eos_token}" for k, v in STOPPING_ANSWERS.items()]
+    texts = [f"{prefix}Q{k}:{v}{tokenizer.eos_token}" for k, v in STOPPING_ANSWERS.items()]
     return fit_to_texts(model.to(device), tokenizer, texts, steps=80), tokenizer
