@@ -12,8 +12,12 @@ cache keeps room for the tokens to come, so a step writes its keys and values in
 ``DynamicCache`` copies the whole cache every step.
 
 Each row keeps its own tokens and positions; rows admitted later are left-padded (masked) to the batch's
-columns, and columns that every row masks are dropped when the batch is rebuilt. Greedy decoding picks the
-same tokens as ``generate`` (tested); sampling uses transformers' temperature and top-p warpers.
+columns, and columns that every row masks are dropped when the batch is rebuilt. On a CPU, evaluation also
+switches the model to ``shared_prefix_attention`` (``use_shared_prefix_attention``): the prefix every prompt
+shares (a template's system prompt) is cached once, not once per row, and each decoding step reads it once
+for all rows (cascade attention), which is most of what attention reads when the prompts are short. Greedy
+decoding picks the same tokens as ``generate`` (tested); sampling uses transformers' temperature and top-p
+warpers.
 """
 
 from __future__ import annotations
