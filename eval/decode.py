@@ -267,9 +267,8 @@ def shared_prefix_attention(
     kv_heads = key.size(1)
     group = heads // kv_heads
     scale = scaling if scaling is not None else dim**-0.5
-    grouped = query.reshape(
-        rows, kv_heads, group, dim
-    )  # a row's query heads by their kv head, as pack_gqa does
+    # a row's query heads by their kv head, as transformers' pack_gqa does
+    grouped = query.reshape(rows, kv_heads, group, dim)
     mask = attention_mask
     if mask is not None and mask.dtype == torch.bool:  # the CPU kernel takes an additive mask
         mask = torch.zeros(mask.shape, dtype=query.dtype, device=query.device).masked_fill(
