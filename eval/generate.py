@@ -15,16 +15,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from eval.decode import (
-    CASCADE,
-    ROOM,
-    Decoded,
-    decode_stream,
-    decodes,
-    kv_bytes_per_token,
-    shared_prefix_length,
-    use_shared_prefix_attention,
-)
+from eval.cascade import CASCADE, shared_prefix_length, use_shared_prefix_attention
+from eval.decode import ROOM, Decoded, decode_stream, decodes, kv_bytes_per_token
 
 logger = logging.getLogger(__name__)
 

@@ -10,40 +10,12 @@ import torch
 import eval.decode as decode_module
 from eval.decode import decode, decodes
 from recipes.tiny_model import build_stopping_model, build_tiny_model
+from tests.decoding import generate_alone, ids, spy
 
 
 @pytest.fixture(scope="module")
 def tiny():
     return build_stopping_model()  # completions of different lengths, each ending on EOS
-
-
-def _ids(tokenizer, text: str) -> list[int]:
-    return tokenizer(text, add_special_tokens=False)["input_ids"]
-
-
-def _generate_alone(model, tokenizer, ids: list[int], max_new_tokens: int) -> list[int]:
-    """``model.generate`` on one prompt (no padding), greedy: the reference tokens, through EOS."""
-    eos = tokenizer.eos_token_id
-    output = model.generate(
-        input_ids=torch.tensor([ids]),
-        attention_mask=torch.ones(1, len(ids), dtype=torch.long),
-        max_new_tokens=max_new_tokens,
-        do_sample=False,
-        eos_token_id=eos,
-        pad_token_id=tokenizer.pad_token_id,
-    )
-    tokens = output[0, len(ids) :].tolist()
-    return tokens[: tokens.index(eos) + 1] if eos in tokens else tokens
-
-
-def _spy(monkeypatch, name: str, calls: Counter) -> None:
-    original = getattr(decode_module, name)
-
-    def counted(*args, **kwargs):
-        calls[name] += 1
-        return original(*args, **kwargs)
-
-    monkeypatch.setattr(decode_module, name, counted)
 
 
 # Short prompts first, then longer ones: a later prompt wider than the batch's columns forces a rebuild
@@ -57,12 +29,12 @@ def test_greedy_tokens_are_generates_however_rows_are_admitted(tiny, monkeypatch
     texts = (
         PROMPTS * copies
     )  # a second copy: more rows end at the same step, and several are admitted at once
-    prompts = [_ids(tokenizer, p) for p in texts]
+    prompts = [ids(tokenizer, p) for p in texts]
     calls = Counter()
-    _spy(monkeypatch, "_place", calls)
-    _spy(monkeypatch, "_rebuild", calls)
+    spy(monkeypatch, "_place", calls)
+    spy(monkeypatch, "_rebuild", calls)
     decoded = decode(model, tokenizer, prompts, 12, {tokenizer.eos_token_id}, slots=slots)
-    expected = [_generate_alone(model, tokenizer, p, 12) for p in prompts]
+    expected = [generate_alone(model, tokenizer, p, 12) for p in prompts]
     assert [d.tokens for d in decoded] == expected
     # the model learned to stop, so rows end at different steps; the last prompt is unlike any it learned
     assert [d.ended for d in decoded] == ["length" if t == PROMPTS[-1] else "eos" for t in texts]
@@ -74,20 +46,20 @@ def test_greedy_tokens_are_generates_however_rows_are_admitted(tiny, monkeypatch
 def test_rows_that_use_up_the_cache_room_are_rebuilt_with_the_same_tokens(tiny, monkeypatch):
     model, tokenizer = tiny
     monkeypatch.setattr(decode_module, "ROOM", 2)
-    prompts = [_ids(tokenizer, p) for p in PROMPTS]
+    prompts = [ids(tokenizer, p) for p in PROMPTS]
     decoded = decode(model, tokenizer, prompts, 12, {tokenizer.eos_token_id}, slots=3)
-    assert [d.tokens for d in decoded] == [_generate_alone(model, tokenizer, p, 12) for p in prompts]
+    assert [d.tokens for d in decoded] == [generate_alone(model, tokenizer, p, 12) for p in prompts]
 
 
 def test_rows_end_at_the_limit_and_at_a_stop_string(tiny):
     model, tokenizer = tiny
-    prompts = [_ids(tokenizer, p) for p in ("Q5:", "Q2:", "Q1:")]
+    prompts = [ids(tokenizer, p) for p in ("Q5:", "Q2:", "Q1:")]
     eos = {tokenizer.eos_token_id}
     limited = decode(model, tokenizer, prompts, 3, eos, slots=2)
     assert [d.ended for d in limited] == ["length", "eos", "eos"]  # "xy<eos>": EOS is the third token
     assert [len(d.tokens) for d in limited] == [3, 3, 2]
     stopped = decode(model, tokenizer, prompts, 12, eos, slots=2, stop=("xx",))
-    full = [_generate_alone(model, tokenizer, p, 12) for p in prompts]
+    full = [generate_alone(model, tokenizer, p, 12) for p in prompts]
     assert [d.ended for d in stopped] == ["stop", "eos", "eos"]
     assert tokenizer.decode(stopped[0].tokens) == "xx" and stopped[0].tokens == full[0][:2]
     assert [d.tokens for d in stopped[1:]] == full[1:]
@@ -95,7 +67,7 @@ def test_rows_end_at_the_limit_and_at_a_stop_string(tiny):
 
 def test_sampling_is_reproducible_from_the_seed(tiny):
     model, tokenizer = tiny
-    prompts = [_ids(tokenizer, "Q3:")] * 4 + [_ids(tokenizer, "Q5:")] * 4
+    prompts = [ids(tokenizer, "Q3:")] * 4 + [ids(tokenizer, "Q5:")] * 4
 
     def sampled():
         torch.manual_seed(7)
@@ -109,7 +81,7 @@ def test_sampling_is_reproducible_from_the_seed(tiny):
 
 def test_nothing_to_generate(tiny):
     model, tokenizer = tiny
-    assert [d.ended for d in decode(model, tokenizer, [_ids(tokenizer, "Q1:")], 0, set())] == ["length"]
+    assert [d.ended for d in decode(model, tokenizer, [ids(tokenizer, "Q1:")], 0, set())] == ["length"]
     with pytest.raises(ValueError, match="no tokens"):
         decode(model, tokenizer, [[]], 4, set())
 
@@ -147,74 +119,3 @@ def test_rows_in_flight_on_a_cpu_fit_the_cache_budget(tiny, monkeypatch):
     assert backend._prompts_in_flight(n=8, columns=100) == 5  # 40 rows: 5 prompts of 8 samples
     assert backend._prompts_in_flight(n=8, columns=10**6) == 1  # at least one
     assert generate.TransformersBackend(model, tokenizer, batch_size=3)._prompts_in_flight(8, 10**6) == 3
-
-
-def test_shared_prefix_attention_is_sdpa_with_the_prefix_read_once():
-    from transformers.integrations.sdpa_attention import sdpa_attention_forward
-
-    torch.manual_seed(0)
-    rows, kv_heads, group, dim, prefix, own = 5, 2, 3, 8, 7, 4
-
-    class Layer(torch.nn.Module):  # what the attention function reads off its module
-        layer_idx, num_key_value_groups, is_causal = 0, group, True
-
-    keys, values = torch.randn(1, kv_heads, prefix, dim), torch.randn(1, kv_heads, prefix, dim)
-    own_keys, own_values = torch.randn(rows, kv_heads, own, dim), torch.randn(rows, kv_heads, own, dim)
-    query = torch.randn(rows, kv_heads * group, 1, dim)
-    mask = torch.ones(rows, 1, 1, prefix + own, dtype=torch.bool)
-    mask[1, ..., prefix : prefix + 2] = False  # a row with masked columns of its own (left padding)
-    whole_keys = torch.cat([keys.expand(rows, -1, -1, -1), own_keys], dim=2)
-    whole_values = torch.cat([values.expand(rows, -1, -1, -1), own_values], dim=2)
-    expected, _ = sdpa_attention_forward(Layer(), query, whole_keys, whole_values, mask, scaling=0.3)
-    got, _ = decode_module.shared_prefix_attention(
-        Layer(), query, own_keys, own_values, mask[..., prefix:], scaling=0.3, shared_prefix=[(keys, values)]
-    )
-    assert got.shape == expected.shape
-    torch.testing.assert_close(got, expected, rtol=1e-5, atol=1e-6)
-    wrong, _ = decode_module.shared_prefix_attention(
-        Layer(), query, own_keys, own_values, mask[..., prefix:], scaling=0.3, shared_prefix=[(values, keys)]
-    )
-    assert not torch.allclose(wrong, expected, atol=1e-3)  # the prefix counts
-
-
-SYSTEM = "Answer each question briefly. "
-
-
-@pytest.mark.parametrize("slots", [3, None])
-def test_decoding_with_the_shared_prefix_read_once_gives_generates_tokens(monkeypatch, slots):
-    model, tokenizer = build_stopping_model(prefix=SYSTEM)
-    texts = [SYSTEM + p for p in ("Q1:", "Q2:", "Q3:", "Q4:", "Q5:", "Q3:", "Q1:x", "Q4:")]
-    prompts = [_ids(tokenizer, t) for t in texts]
-    expected = [_generate_alone(model, tokenizer, p, 12) for p in prompts]
-    assert len({len(t) for t in expected}) > 3  # rows end at different steps
-    calls = Counter()
-    _spy(monkeypatch, "shared_prefix_attention", calls)
-    assert decode_module.use_shared_prefix_attention(model)
-    try:
-        decoded = decode(model, tokenizer, prompts, 12, {tokenizer.eos_token_id}, slots=slots)
-    finally:
-        model.set_attn_implementation("sdpa")
-    assert [d.tokens for d in decoded] == expected
-    assert calls["shared_prefix_attention"] > 0
-    assert decode_module.shared_prefix_length(prompts) == len(_ids(tokenizer, SYSTEM + "Q"))
-
-
-def test_evaluation_reads_the_shared_prefix_once_and_gives_the_model_back_as_it_was(monkeypatch):
-    from eval.generate import GenerationSettings, TransformersBackend
-
-    model, tokenizer = build_stopping_model(prefix=SYSTEM)
-    prompts = [SYSTEM + q for q in ("Q5:", "Q2:", "Q1:", "Q4:")]
-    settings = GenerationSettings(max_new_tokens=12)
-    plain = TransformersBackend(model, tokenizer, plain=True).generate(prompts, settings)
-    seen = []
-    original = decode_module.shared_prefix_attention
-
-    def spy(module, query, *args, shared_prefix=None, **kwargs):
-        seen.append(shared_prefix is not None)
-        return original(module, query, *args, shared_prefix=shared_prefix, **kwargs)
-
-    monkeypatch.setattr(decode_module, "shared_prefix_attention", spy)  # what the backend registers
-    ours = TransformersBackend(model, tokenizer, batch_size=2).generate(prompts, settings)
-    assert [s[0].text for s in ours] == [s[0].text for s in plain]
-    assert any(seen) and not all(seen)  # decoding steps read the prefix once; the prefills are plain SDPA
-    assert model.config._attn_implementation == "sdpa"
