@@ -16,7 +16,7 @@ from typing import Any
 
 import torch
 
-from eval.prefix_cache import _cache_keyword
+from eval.prefix_cache import _cache_keyword, common_prefix_length
 
 CASCADE = "decode_shared_prefix"  # the attention implementation that reads a shared prefix once per step
 MIN_SHARED_PREFIX = 8  # tokens every prompt starts with before the prefix is kept once
@@ -94,9 +94,7 @@ def shared_prefix_length(prompts: list[list[int]]) -> int:
     >>> MIN_SHARED_PREFIX, shared_prefix_length([list(range(12)), list(range(10)) + [0]])
     (8, 10)
     """
-    first, length = prompts[0], min(map(len, prompts)) - 1
-    for prompt in prompts[1:]:
-        length = next((i for i in range(length) if prompt[i] != first[i]), length)
+    length = common_prefix_length(prompts)
     return length if length >= MIN_SHARED_PREFIX else 0
 
 
@@ -108,13 +106,13 @@ def shared_prefix(model: Any, prompts: list[list[int]]) -> tuple[int, list | Non
 
     if getattr(model.config, "_attn_implementation", None) != CASCADE:
         return 0, None
-    length, first = shared_prefix_length(prompts), prompts[0]
+    length = shared_prefix_length(prompts)
     if length == 0:
         return 0, None
     cache = DynamicCache(config=model.config)
     with torch.no_grad():
         model(
-            input_ids=torch.tensor([first[:length]], device=next(model.parameters()).device),
+            input_ids=torch.tensor([prompts[0][:length]], device=next(model.parameters()).device),
             use_cache=True,
             logits_to_keep=1,
             **{_cache_keyword(model): cache},

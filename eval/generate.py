@@ -109,15 +109,17 @@ class TransformersBackend:
     ) -> Iterator[tuple[list[int], list[list[Sample]]]]:
         """eval/decode.py over every prompt, ``_prompts_in_flight`` prompts' rows at a time; finished prompts
         are handed on a quarter of that at a time (each hand-on is graded and written)."""
-        n, eos = settings.n, self.tokenizer.eos_token_id
         switched = use_shared_prefix_attention(self.model)
         try:
-            yield from self._continuous_rows(prompts, order, settings, n, eos)
+            yield from self._continuous_rows(prompts, order, settings)
         finally:
             if switched:
                 self.model.set_attn_implementation("sdpa")
 
-    def _continuous_rows(self, prompts, order, settings, n, eos):
+    def _continuous_rows(
+        self, prompts: list[str], order: list[int], settings: GenerationSettings
+    ) -> Iterator[tuple[list[int], list[list[Sample]]]]:
+        n, eos = settings.n, self.tokenizer.eos_token_id
         remaining = list(order)
         while remaining:
             rows = [
@@ -152,12 +154,8 @@ class TransformersBackend:
                     if len(ready) >= max(1, in_flight // 4):
                         yield self._hand_on(remaining, ready, got, settings)
                         ready = []
-            except self._torch.cuda.OutOfMemoryError:
-                if in_flight == 1:
-                    raise
-                self._torch.cuda.empty_cache()
-                self.batch_size = max(1, in_flight // 2)
-                logger.warning("out of GPU memory: generation batch lowered to %d prompts", self.batch_size)
+            except self._torch.cuda.OutOfMemoryError as error:
+                self._halve_batch(in_flight, error)
                 if ready:
                     yield self._hand_on(remaining, ready, got, settings)
                 handed = {remaining[p] for p, samples in got.items() if len(samples) == n}
@@ -166,6 +164,15 @@ class TransformersBackend:
             if ready:
                 yield self._hand_on(remaining, ready, got, settings)
             return
+
+    def _halve_batch(self, prompts: int, error: Exception) -> None:
+        """After the GPU ran out of memory with ``prompts`` in flight: half as many from now on (``error``
+        re-raised when it was one already)."""
+        if prompts == 1:
+            raise error
+        self._torch.cuda.empty_cache()
+        self.batch_size = max(1, prompts // 2)
+        logger.warning("out of GPU memory: generation batch lowered to %d prompts", self.batch_size)
 
     def _prompts_in_flight(self, n: int, columns: int) -> int:
         """Prompts decoded together: ``batch_size`` when given; on a GPU ``GPU_PROMPTS``; on a CPU as many
@@ -201,12 +208,8 @@ class TransformersBackend:
             indices = order[start : start + self.batch_size]
             try:
                 samples = self._generate([prompts[i] for i in indices], settings)
-            except self._torch.cuda.OutOfMemoryError:
-                if self.batch_size == 1:
-                    raise
-                self._torch.cuda.empty_cache()
-                self.batch_size = max(1, self.batch_size // 2)
-                logger.warning("out of GPU memory: generation batch lowered to %d prompts", self.batch_size)
+            except self._torch.cuda.OutOfMemoryError as error:
+                self._halve_batch(self.batch_size, error)
                 continue
             start += len(indices)
             yield indices, samples

@@ -27,6 +27,18 @@ def group_rows(prompts: list[tuple[int, ...]]) -> list[list[int]]:
     return list(groups.values())
 
 
+def common_prefix_length(rows: list) -> int:
+    """Tokens every row starts with, leaving each row at least its last token (the one decoding feeds).
+
+    >>> common_prefix_length([(1, 2, 3), (1, 2, 4)]), common_prefix_length([(1, 2), (1, 2, 3)])
+    (2, 1)
+    """
+    first, length = rows[0], min(map(len, rows)) - 1
+    for row in rows[1:]:
+        length = next((i for i in range(length) if row[i] != first[i]), length)
+    return length
+
+
 def _cache_keyword(model: Any) -> str:
     """transformers 5.24 calls the KV cache ``cache``; earlier 5.x releases ``past_key_values``."""
     import inspect
@@ -67,10 +79,7 @@ def prefill_shared(
         return None
     groups = group_rows(rows)
     unique = [rows[g[0]] for g in groups]
-    common = 0
-    shortest = min(map(len, unique))
-    while common < shortest - 1 and all(r[common] == unique[0][common] for r in unique):
-        common += 1
+    common = common_prefix_length(unique)
     if len(groups) == len(rows) and common < min_shared and not complete:
         return None
     width = max(map(len, rows))

@@ -1,8 +1,8 @@
 """The GPU path, checked on a GPU: ``make gpu-check`` (``python -m recipes.gpu_check``), a few minutes.
 
 Every paper recipe runs on GPUs, where the CPU tests never go: bf16, CUDA generation with stop strings,
-the precision policy. This runs the things that went wrong there before, and the decoder nothing ran there, on the tiny model (no
-download), and prints one line per check:
+the precision policy. This runs the things that went wrong there before, and the decoder that never ran
+there, on the tiny model (no download), and prints one line per check:
 
 1. ``precision``: the smoke recipe, 2 steps at lr 1e-6 under the precision policy: full fine-tuning keeps
    fp32 master weights with bf16 compute on a GPU, so every trained tensor changes (pure bf16 weights would
@@ -138,27 +138,17 @@ def check_eval(out: Path, model: Path) -> str:
 
 
 def check_decode(device: str) -> str:
-    import torch
-
     from eval.decode import decode
-    from recipes.tiny_model import build_stopping_model
+    from recipes.tiny_model import build_stopping_model, greedy_alone
 
     model, tokenizer = build_stopping_model(device)
     texts = ["Q1:", "Q2:", "Q3:", "Q4:", "Q5:", "Q1:x", "Q4:", "Write Q3:", "Q2:", "A longer prompt, Q5:"] * 2
     prompts = [tokenizer(t, add_special_tokens=False)["input_ids"] for t in texts]
-    eos = tokenizer.eos_token_id
-    decoded = decode(model, tokenizer, prompts, 12, {eos}, slots=8)
-    same = 0
-    for ids, row in zip(prompts, decoded, strict=True):
-        alone = model.generate(
-            input_ids=torch.tensor([ids], device=device),
-            attention_mask=torch.ones(1, len(ids), dtype=torch.long, device=device),
-            max_new_tokens=12,
-            do_sample=False,
-            eos_token_id=eos,
-            pad_token_id=tokenizer.pad_token_id,
-        )[0, len(ids) :].tolist()
-        same += row.tokens == (alone[: alone.index(eos) + 1] if eos in alone else alone)
+    decoded = decode(model, tokenizer, prompts, 12, {tokenizer.eos_token_id}, slots=8)
+    same = sum(
+        row.tokens == greedy_alone(model, tokenizer, ids, 12)
+        for ids, row in zip(prompts, decoded, strict=True)
+    )
     assert same == len(prompts), (
         f"{len(prompts) - same} of {len(prompts)} prompts decoded other tokens than generate"
     )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import string
 from pathlib import Path
+from typing import Any
 
 import torch
 from tokenizers import Regex, Tokenizer, decoders, models, pre_tokenizers
@@ -117,3 +118,19 @@ def build_stopping_model(
     model, tokenizer = build_tiny_model(seed=0)
     texts = [f"{prefix}Q{k}:{v}{tokenizer.eos_token}" for k, v in STOPPING_ANSWERS.items()]
     return fit_to_texts(model.to(device), tokenizer, texts, steps=80), tokenizer
+
+
+def greedy_alone(model: Any, tokenizer: Any, ids: list[int], max_new_tokens: int) -> list[int]:
+    """``model.generate`` on one prompt (no padding), greedy, on the model's device: the reference tokens a
+    batched decoder must reproduce, through EOS."""
+    eos, device = tokenizer.eos_token_id, next(model.parameters()).device
+    output = model.generate(
+        input_ids=torch.tensor([ids], device=device),
+        attention_mask=torch.ones(1, len(ids), dtype=torch.long, device=device),
+        max_new_tokens=max_new_tokens,
+        do_sample=False,
+        eos_token_id=eos,
+        pad_token_id=tokenizer.pad_token_id,
+    )
+    tokens = output[0, len(ids) :].tolist()
+    return tokens[: tokens.index(eos) + 1] if eos in tokens else tokens

@@ -9,8 +9,8 @@ import torch
 
 import eval.cascade as cascade
 from eval.decode import decode
-from recipes.tiny_model import build_stopping_model
-from tests.decoding import generate_alone, ids, spy
+from recipes.tiny_model import build_stopping_model, greedy_alone
+from tests.decoding import ids, spy
 
 
 def test_shared_prefix_attention_is_sdpa_with_the_prefix_read_once():
@@ -49,7 +49,7 @@ def test_decoding_with_the_shared_prefix_read_once_gives_generates_tokens(monkey
     model, tokenizer = build_stopping_model(prefix=SYSTEM)
     texts = [SYSTEM + p for p in ("Q1:", "Q2:", "Q3:", "Q4:", "Q5:", "Q3:", "Q1:x", "Q4:")]
     prompts = [ids(tokenizer, t) for t in texts]
-    expected = [generate_alone(model, tokenizer, p, 12) for p in prompts]
+    expected = [greedy_alone(model, tokenizer, p, 12) for p in prompts]
     assert len({len(t) for t in expected}) > 3  # rows end at different steps
     calls = Counter()
     spy(monkeypatch, "shared_prefix_attention", calls, cascade)

@@ -9,8 +9,8 @@ import torch
 
 import eval.decode as decode_module
 from eval.decode import decode, decodes
-from recipes.tiny_model import build_stopping_model, build_tiny_model
-from tests.decoding import generate_alone, ids, spy
+from recipes.tiny_model import build_stopping_model, build_tiny_model, greedy_alone
+from tests.decoding import ids, spy
 
 
 @pytest.fixture(scope="module")
@@ -34,7 +34,7 @@ def test_greedy_tokens_are_generates_however_rows_are_admitted(tiny, monkeypatch
     spy(monkeypatch, "_place", calls)
     spy(monkeypatch, "_rebuild", calls)
     decoded = decode(model, tokenizer, prompts, 12, {tokenizer.eos_token_id}, slots=slots)
-    expected = [generate_alone(model, tokenizer, p, 12) for p in prompts]
+    expected = [greedy_alone(model, tokenizer, p, 12) for p in prompts]
     assert [d.tokens for d in decoded] == expected
     # the model learned to stop, so rows end at different steps; the last prompt is unlike any it learned
     assert [d.ended for d in decoded] == ["length" if t == PROMPTS[-1] else "eos" for t in texts]
@@ -48,7 +48,7 @@ def test_rows_that_use_up_the_cache_room_are_rebuilt_with_the_same_tokens(tiny, 
     monkeypatch.setattr(decode_module, "ROOM", 2)
     prompts = [ids(tokenizer, p) for p in PROMPTS]
     decoded = decode(model, tokenizer, prompts, 12, {tokenizer.eos_token_id}, slots=3)
-    assert [d.tokens for d in decoded] == [generate_alone(model, tokenizer, p, 12) for p in prompts]
+    assert [d.tokens for d in decoded] == [greedy_alone(model, tokenizer, p, 12) for p in prompts]
 
 
 def test_rows_end_at_the_limit_and_at_a_stop_string(tiny):
@@ -59,7 +59,7 @@ def test_rows_end_at_the_limit_and_at_a_stop_string(tiny):
     assert [d.ended for d in limited] == ["length", "eos", "eos"]  # "xy<eos>": EOS is the third token
     assert [len(d.tokens) for d in limited] == [3, 3, 2]
     stopped = decode(model, tokenizer, prompts, 12, eos, slots=2, stop=("xx",))
-    full = [generate_alone(model, tokenizer, p, 12) for p in prompts]
+    full = [greedy_alone(model, tokenizer, p, 12) for p in prompts]
     assert [d.ended for d in stopped] == ["stop", "eos", "eos"]
     assert tokenizer.decode(stopped[0].tokens) == "xx" and stopped[0].tokens == full[0][:2]
     assert [d.tokens for d in stopped[1:]] == full[1:]
