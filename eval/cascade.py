@@ -36,7 +36,7 @@ def shared_prefix_attention(
     """transformers' SDPA attention, except in a decoding step given ``shared_prefix`` (each layer's keys and
     values of the prompt prefix every row shares, ``[1, kv heads, P, dim]``): each row's query attends to the
     prefix, read once for all rows instead of once per row, and to its own cached columns, under one softmax
-    (cascade attention). On a CPU only."""
+    (cascade attention). On a CPU only; the mask is ``decoding_step_mask``'s, additive."""
     from transformers.integrations.sdpa_attention import sdpa_attention_forward
 
     if shared_prefix is None or query.size(2) != 1:
@@ -50,14 +50,9 @@ def shared_prefix_attention(
     scale = scaling if scaling is not None else dim**-0.5
     # a row's query heads by their kv head, as transformers' pack_gqa does
     grouped = query.reshape(rows, kv_heads, group, dim)
-    mask = attention_mask
-    if mask is not None and mask.dtype == torch.bool:  # the CPU kernel takes an additive mask
-        mask = torch.zeros(mask.shape, dtype=query.dtype, device=query.device).masked_fill(
-            ~mask, float("-inf")
-        )
     # The row's own columns through SDPA's CPU flash kernel, which also returns the softmax's log-sum-exp ...
     own, own_lse = torch.ops.aten._scaled_dot_product_flash_attention_for_cpu(
-        grouped, key, value, 0.0, False, attn_mask=mask, scale=scale
+        grouped, key, value, 0.0, False, attn_mask=attention_mask, scale=scale
     )
     # ... the shared prefix for all rows at once, one matrix multiply per kv head ...
     by_head = grouped.transpose(0, 1).reshape(kv_heads, rows * group, dim)
@@ -72,17 +67,28 @@ def shared_prefix_attention(
     return output.to(query.dtype).reshape(rows, heads, 1, dim).transpose(1, 2).contiguous(), None
 
 
+def decoding_step_mask(*args: Any, dtype: torch.dtype = torch.float32, **kwargs: Any) -> torch.Tensor | None:
+    """transformers' ``sdpa_mask``, made additive (0 or -inf) in a decoding step, as the CPU kernel above
+    takes it: once per step for all layers, where converting it in each layer cost ~3% of a step."""
+    from transformers.masking_utils import sdpa_mask
+
+    mask = sdpa_mask(*args, **kwargs)
+    if mask is None or mask.dtype != torch.bool or mask.size(-2) != 1:
+        return mask
+    return torch.zeros(mask.shape, dtype=dtype, device=mask.device).masked_fill(~mask, float("-inf"))
+
+
 def use_shared_prefix_attention(model: Any) -> bool:
     """Switch ``model`` to ``shared_prefix_attention`` (registered with transformers' attention and mask
     interfaces) when it runs SDPA; returns whether it did. Every call but a decoding step stays SDPA."""
     from transformers import AttentionInterface
-    from transformers.masking_utils import AttentionMaskInterface, sdpa_mask
+    from transformers.masking_utils import AttentionMaskInterface
 
     on_cpu = next(model.parameters()).device.type == "cpu"  # the join uses SDPA's CPU kernel
     if getattr(model.config, "_attn_implementation", None) != "sdpa" or not on_cpu:
         return False
     AttentionInterface.register(CASCADE, shared_prefix_attention)
-    AttentionMaskInterface.register(CASCADE, sdpa_mask)
+    AttentionMaskInterface.register(CASCADE, decoding_step_mask)
     model.set_attn_implementation(CASCADE)
     return True
 

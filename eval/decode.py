@@ -4,15 +4,18 @@
 limit and the others stop after 20 tokens, most of the work goes to rows that have ended, and the next
 batch waits for the slowest row. On a CPU a decoding step of a small model costs mostly reading its weights
 (for SmolLM2-135M, 32 rows cost twice what 1 row does, not 32 times), so a step should carry as many live
-rows as it can. Here up to ``slots`` rows
-decode together; a row ends the step it writes EOS, completes a stop string or reaches ``max_new_tokens``,
-and waiting prompts are admitted as soon as a quarter of the slots are free, prefilled with
+rows as it can, and none that has ended. Here up to ``slots`` rows
+decode together; a row ends the step it writes EOS, completes a stop string or reaches ``max_new_tokens``
+and leaves the batch at once (the last rows move into the slots of those that ended: one row's cache copied
+each), and waiting prompts are admitted as soon as a quarter of the slots are free, prefilled with
 ``prefill_shared`` (a template's system prompt and the ``n`` samples of a problem computed once). The KV
-cache keeps room for the tokens to come, so a step writes its keys and values in place where
-``DynamicCache`` copies the whole cache every step.
+cache keeps room for the tokens and the rows to come, so a step writes its keys and values in place where
+``DynamicCache`` copies the whole cache every step, and an admitted prompt's cache is written into a spare
+row.
 
 Each row keeps its own tokens and positions; rows admitted later are left-padded (masked) to the batch's
-columns, and columns that every row masks are dropped when the batch is rebuilt. On a CPU, evaluation also
+columns, and columns that every row masks are dropped when the batch is rebuilt (room used up, or a prompt
+wider than the batch). On a CPU, evaluation also
 switches the model to eval/cascade.py's ``shared_prefix_attention``: the prefix every prompt
 shares (a template's system prompt) is cached once, not once per row, and each decoding step reads it once
 for all rows (cascade attention), which is most of what attention reads when the prompts are short. Greedy
@@ -73,27 +76,27 @@ def _roomy_layer_class():
     from transformers.cache_utils import DynamicLayer
 
     class RoomyLayer(DynamicLayer):
-        """A layer's keys and values in buffers with room for the tokens to come: ``update`` writes in place
-        and returns views of the filled columns."""
+        """A layer's keys and values in buffers with room for the tokens and the rows to come: ``update``
+        writes in place and returns views of the first ``rows`` rows' filled columns."""
 
-        def __init__(self, keys: torch.Tensor, values: torch.Tensor, length: int):
+        def __init__(self, keys: torch.Tensor, values: torch.Tensor, length: int, rows: int):
             super().__init__()
-            self.keys_room, self.values_room, self.length = keys, values, length
+            self.keys_room, self.values_room, self.length, self.rows = keys, values, length, rows
             self.device, self.is_initialized = keys.device, True
-            self._view()
+            self.view()
 
-        def _view(self) -> None:
-            self.keys = self.keys_room[:, :, : self.length]
-            self.values = self.values_room[:, :, : self.length]
+        def view(self) -> None:
+            self.keys = self.keys_room[: self.rows, :, : self.length]
+            self.values = self.values_room[: self.rows, :, : self.length]
 
         def update(self, key_states: torch.Tensor, value_states: torch.Tensor, *args: Any, **kwargs: Any):
             end = self.length + key_states.size(-2)
             if end > self.keys_room.size(2):  # a slice past the end would broadcast into nothing
                 raise RuntimeError(f"the KV cache has room for {self.keys_room.size(2)} columns, not {end}")
-            self.keys_room[:, :, self.length : end] = key_states
-            self.values_room[:, :, self.length : end] = value_states
+            self.keys_room[: self.rows, :, self.length : end] = key_states
+            self.values_room[: self.rows, :, self.length : end] = value_states
             self.length = end
-            self._view()
+            self.view()
             return self.keys, self.values
 
     return RoomyLayer
@@ -101,10 +104,11 @@ def _roomy_layer_class():
 
 @dataclass
 class _Rows:
-    """Rows decoding together: the KV cache of their columns and what each row feeds next."""
+    """Rows decoding together, every one of them live: the KV cache of their columns and what each row
+    feeds next."""
 
     prompt: list[int]  # the prompt index of each row
-    cache: Any  # a DynamicCache whose layers are RoomyLayers
+    cache: Any  # a DynamicCache whose layers are RoomyLayers (their buffers may hold more rows)
     mask: torch.Tensor  # [rows, columns]: the cached columns each row attends to
     current: torch.Tensor  # [rows]: the token each row feeds next
     position: torch.Tensor  # [rows]: its position id
@@ -116,6 +120,18 @@ class _Rows:
     @property
     def room(self) -> int:
         return self.cache.layers[0].keys_room.size(2) - self.columns
+
+    @property
+    def spare_rows(self) -> int:
+        return self.cache.layers[0].keys_room.size(0) - len(self.prompt)
+
+    def narrow(self, count: int) -> None:
+        """Keep the first ``count`` rows (views: the buffers keep the rest as spare rows)."""
+        self.prompt = self.prompt[:count]
+        self.mask, self.current, self.position = self.mask[:count], self.current[:count], self.position[:count]
+        for layer in self.cache.layers:
+            layer.rows = count
+            layer.view()
 
 
 def _prefill(model: Any, prompts: list[list[int]], pad: int, skip: int = 0):
@@ -162,58 +178,57 @@ def _kv_layout(model: Any, old: _Rows | None, new_kv: list | None) -> tuple[int,
     return (*_kv_heads(_text_config(model)), next(model.parameters()).dtype)
 
 
-def _rebuild(model: Any, old: _Rows | None, keep: list[int], new: tuple | None, room: int) -> _Rows:
-    """The ``keep`` rows of ``old`` followed by the ``new`` prefilled rows (``(prompt indices, _prefill's
-    result)``), in fresh buffers with ``room`` columns to come. Columns every kept row masks are dropped;
-    the shorter side is left-padded with masked zeros (zeros, not garbage: a masked column still multiplies
-    its values by a weight of 0)."""
+def _rebuild(model: Any, old: _Rows | None, new: tuple | None, room: int, capacity: int) -> _Rows:
+    """The rows of ``old`` followed by the ``new`` prefilled rows (``(prompt indices, _prefill's result)``),
+    in fresh buffers with ``room`` columns and ``capacity`` rows in all. Columns every old row masks are
+    dropped; the shorter side is left-padded with masked zeros (zeros, not garbage: a masked column still
+    multiplies its values by a weight of 0)."""
     from transformers import DynamicCache
 
     roomy = _roomy_layer_class()
     device = next(model.parameters()).device
     cache = DynamicCache(config=model.config)
-    old_rows = torch.tensor(keep, dtype=torch.long, device=device)
+    kept = len(old.prompt) if old is not None else 0
     first, old_width = 0, 0
-    if old is not None and keep:
-        kept_mask = old.mask[old_rows]
-        first = int(kept_mask.argmax(dim=1).min()) if old.columns else 0
+    if kept:
+        first = int(old.mask.argmax(dim=1).min()) if old.columns else 0
         old_width = old.columns - first
     new_prompts, (new_kv, new_mask, new_current, new_position) = (
         new if new else ([], (None, None, None, None))
     )
     new_width = new_mask.size(1) if new_mask is not None else 0
     heads, head_dim, dtype = _kv_layout(model, old, new_kv)
-    width, rows = max(old_width, new_width), len(keep) + len(new_prompts)
+    width, rows = max(old_width, new_width), kept + len(new_prompts)
     mask = torch.zeros(rows, width, dtype=torch.long, device=device)
     if old_width:
-        mask[: len(keep), width - old_width :] = kept_mask[:, first:]
+        mask[:kept, width - old_width :] = old.mask[:, first:]
     if new_width:
-        mask[len(keep) :, width - new_width :] = new_mask
+        mask[kept:, width - new_width :] = new_mask
     layers = []
     for index in range(len(cache.layers)):
         previous = old.cache.layers[index] if old is not None else None
         buffers = []
         for which, name in ((0, "keys_room"), (1, "values_room")):
-            buffer = torch.zeros(rows, heads, width + room, head_dim, dtype=dtype, device=device)
+            buffer = torch.zeros(max(rows, capacity), heads, width + room, head_dim, dtype=dtype, device=device)
             if old_width:
-                buffer[: len(keep), :, width - old_width : width] = getattr(previous, name)[
-                    old_rows, :, first : old.columns
+                buffer[:kept, :, width - old_width : width] = getattr(previous, name)[
+                    :kept, :, first : old.columns
                 ]
             if new_width and new_kv is not None:
-                buffer[len(keep) :, :, width - new_width : width] = new_kv[index][which]
+                buffer[kept:rows, :, width - new_width : width] = new_kv[index][which]
             buffers.append(buffer)
         # Free this layer's old and prefilled tensors now: a rebuild then holds one copy of the cache, not two.
         if previous is not None:
             previous.keys_room = previous.values_room = previous.keys = previous.values = None
         if new_kv is not None:
             new_kv[index] = None
-        layers.append(roomy(buffers[0], buffers[1], width))
+        layers.append(roomy(buffers[0], buffers[1], width, rows))
     cache.layers = layers
-    parts = [(old.current[old_rows], old.position[old_rows])] if keep else []
+    parts = [(old.current, old.position)] if kept else []
     if new_prompts:
         parts.append((new_current, new_position))
     return _Rows(
-        prompt=[old.prompt[i] for i in keep] + list(new_prompts) if old else list(new_prompts),
+        prompt=(old.prompt if kept else []) + list(new_prompts),
         cache=cache,
         mask=mask,
         current=torch.cat([c for c, _ in parts]),
@@ -221,21 +236,48 @@ def _rebuild(model: Any, old: _Rows | None, keep: list[int], new: tuple | None, 
     )
 
 
-def _place(rows: _Rows, where: list[int], new: tuple) -> None:
-    """Put the ``new`` prefilled rows into the slots ``where`` (of rows that ended), in place: each cache ends
-    at the batch's last column, and the columns before it are masked."""
+def _append(rows: _Rows, new: tuple) -> None:
+    """Put the ``new`` prefilled rows into the buffers' spare rows, in place: each cache ends at the batch's
+    last column, and the columns before it are masked (what a spare row held there is finite: zeros, or an
+    ended row's keys and values)."""
     prompts, (kv, mask, current, position) = new
-    index = torch.tensor(where, dtype=torch.long, device=rows.mask.device)
-    width, columns = mask.size(1), rows.columns
-    rows.mask[index] = 0
+    start, width, columns = len(rows.prompt), mask.size(1), rows.columns
+    end = start + len(prompts)
+    grown = torch.zeros(end, columns, dtype=rows.mask.dtype, device=rows.mask.device)
+    grown[:start] = rows.mask
     if width:
-        rows.mask[index, columns - width :] = mask
+        grown[start:, columns - width :] = mask
         for layer, (keys, values) in zip(rows.cache.layers, kv, strict=True):
-            layer.keys_room[index, :, columns - width : columns] = keys
-            layer.values_room[index, :, columns - width : columns] = values
-    rows.current[index], rows.position[index] = current, position
-    for slot, prompt in zip(where, prompts, strict=True):
-        rows.prompt[slot] = prompt
+            layer.keys_room[start:end, :, columns - width : columns] = keys
+            layer.values_room[start:end, :, columns - width : columns] = values
+    rows.mask = grown
+    rows.current, rows.position = torch.cat([rows.current, current]), torch.cat([rows.position, position])
+    rows.prompt = rows.prompt + list(prompts)
+    rows.narrow(end)
+
+
+def _drop(rows: _Rows, ended: list[int]) -> None:
+    """Remove the ``ended`` rows: the last live rows move into their slots (one row's cache copied each), so
+    the rows left are the first ones and no decoding step computes a row that has ended."""
+    keep = len(rows.prompt) - len(ended)
+    gone = set(ended)
+    holes = [row for row in ended if row < keep]
+    movers = [row for row in range(keep, len(rows.prompt)) if row not in gone]
+    if holes:
+        to = torch.tensor(holes, dtype=torch.long, device=rows.mask.device)
+        source = torch.tensor(movers, dtype=torch.long, device=rows.mask.device)
+        columns = rows.columns
+        for layer in rows.cache.layers:
+            layer.keys_room[to, :, :columns] = layer.keys_room[source, :, :columns]
+            layer.values_room[to, :, :columns] = layer.values_room[source, :, :columns]
+        rows.mask[to], rows.current[to], rows.position[to] = (
+            rows.mask[source],
+            rows.current[source],
+            rows.position[source],
+        )
+        for hole, mover in zip(holes, movers, strict=True):
+            rows.prompt[hole] = rows.prompt[mover]
+    rows.narrow(keep)
 
 
 def _stopped(tokenizer: Any, tokens: list[int], stop: tuple[str, ...], window: int) -> bool:
@@ -287,22 +329,18 @@ def decode_stream(
     waiting = deque(range(len(prompts)))
     generated: dict[int, list[int]] = {}
     rows: _Rows | None = None
-    live: list[int] = []  # the rows of ``rows`` still decoding
-    while waiting or live:
-        size = rows.mask.size(0) if rows else 0
-        idle = sorted(set(range(size)) - set(live))  # rows that ended, still in the buffers
+    while waiting or (rows is not None and rows.prompt):
+        live = len(rows.prompt) if rows else 0
         admit = []
-        if waiting and (slots - len(live) >= refill or not live):
-            admit = [waiting.popleft() for _ in range(min(slots - len(live), len(waiting)))]
+        if waiting and (slots - live >= refill or not live):
+            admit = [waiting.popleft() for _ in range(min(slots - live, len(waiting)))]
             generated.update((i, []) for i in admit)
         new = (admit, _prefill(model, [prompts[i] for i in admit], pad, skip)) if admit else None
-        fits = rows is not None and rows.room > 0 and new and len(admit) <= len(idle)
+        fits = rows is not None and rows.room > 0 and new and len(admit) <= rows.spare_rows
         if fits and new[1][1].size(1) <= rows.columns:
-            _place(rows, idle[: len(admit)], new)  # into the slots of ended rows: nothing is copied
-            live = sorted(live + idle[: len(admit)])
-        elif new or rows.room == 0 or (not waiting and idle and len(idle) * 4 >= size):
-            rows = _rebuild(model, rows, live, new, room)  # drops ended rows and empty columns
-            live = list(range(len(rows.prompt)))
+            _append(rows, new)  # into spare rows of the buffers: nothing is copied
+        elif new or rows.room == 0:  # drops the columns every row masks
+            rows = _rebuild(model, rows, new, room, capacity=min(slots, live + len(admit) + len(waiting)))
         mask = torch.cat([rows.mask, rows.mask.new_ones(rows.mask.size(0), 1)], dim=1)
         with torch.no_grad():
             output = model(
@@ -316,10 +354,8 @@ def decode_stream(
         scores = output.logits[:, -1, :].float()
         chosen = scores.argmax(dim=-1) if sample is None else sample(rows.current[:, None], scores)
         rows.mask, rows.position, rows.current = mask, rows.position + 1, chosen
-        ended, still = [], []
-        tokens = chosen.tolist()
-        for row in live:
-            prompt, token = rows.prompt[row], tokens[row]
+        ended, ended_rows = [], []
+        for row, (prompt, token) in enumerate(zip(rows.prompt, chosen.tolist(), strict=True)):
             out = generated[prompt]
             out.append(token)
             how = (
@@ -333,10 +369,9 @@ def decode_stream(
             )
             if how:
                 ended.append((prompt, Decoded(generated.pop(prompt), how)))
-            else:
-                still.append(row)
-        live = still
+                ended_rows.append(row)
         if ended:
+            _drop(rows, ended_rows)
             yield ended
 
 

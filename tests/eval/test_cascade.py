@@ -30,13 +30,14 @@ def test_shared_prefix_attention_is_sdpa_with_the_prefix_read_once():
     whole_keys = torch.cat([keys.expand(rows, -1, -1, -1), own_keys], dim=2)
     whole_values = torch.cat([values.expand(rows, -1, -1, -1), own_values], dim=2)
     expected, _ = sdpa_attention_forward(Layer(), query, whole_keys, whole_values, mask, scaling=0.3)
+    additive = torch.zeros(mask.shape).masked_fill(~mask, float("-inf"))[..., prefix:]  # decoding_step_mask's
     got, _ = cascade.shared_prefix_attention(
-        Layer(), query, own_keys, own_values, mask[..., prefix:], scaling=0.3, shared_prefix=[(keys, values)]
+        Layer(), query, own_keys, own_values, additive, scaling=0.3, shared_prefix=[(keys, values)]
     )
     assert got.shape == expected.shape
     torch.testing.assert_close(got, expected, rtol=1e-5, atol=1e-6)
     wrong, _ = cascade.shared_prefix_attention(
-        Layer(), query, own_keys, own_values, mask[..., prefix:], scaling=0.3, shared_prefix=[(values, keys)]
+        Layer(), query, own_keys, own_values, additive, scaling=0.3, shared_prefix=[(values, keys)]
     )
     assert not torch.allclose(wrong, expected, atol=1e-3)  # the prefix counts
 

@@ -19,7 +19,7 @@ def tiny():
 
 
 # Short prompts first, then longer ones: a later prompt wider than the batch's columns forces a rebuild
-# that pads the rows already decoding; the others take ended rows' slots in place.
+# that pads the rows already decoding; the others are written into spare rows in place.
 PROMPTS = ["Q1:", "Q2:", "Q3:", "Q4:", "Q5:", "Q1:x", "Q4:", "Write Q3:", "Q2:", "A longer prompt, Q5:"]
 
 
@@ -31,7 +31,7 @@ def test_greedy_tokens_are_generates_however_rows_are_admitted(tiny, monkeypatch
     )  # a second copy: more rows end at the same step, and several are admitted at once
     prompts = [ids(tokenizer, p) for p in texts]
     calls = Counter()
-    spy(monkeypatch, "_place", calls)
+    spy(monkeypatch, "_append", calls)
     spy(monkeypatch, "_rebuild", calls)
     decoded = decode(model, tokenizer, prompts, 12, {tokenizer.eos_token_id}, slots=slots)
     expected = [greedy_alone(model, tokenizer, p, 12) for p in prompts]
@@ -40,7 +40,28 @@ def test_greedy_tokens_are_generates_however_rows_are_admitted(tiny, monkeypatch
     assert [d.ended for d in decoded] == ["length" if t == PROMPTS[-1] else "eos" for t in texts]
     assert len({len(d.tokens) for d in decoded}) > 4
     if slots in (2, 3, 8):  # both ways of admitting a waiting prompt happened
-        assert calls["_place"] > 0 and calls["_rebuild"] > 1
+        assert calls["_append"] > 0 and calls["_rebuild"] > 1
+
+
+@pytest.mark.parametrize("slots", [3, 8])
+def test_no_decoding_step_computes_a_row_that_has_ended(tiny, slots):
+    model, tokenizer = tiny
+    prompts = [ids(tokenizer, p) for p in PROMPTS * 2]
+    rows_per_step = []
+
+    def count(_, args, kwargs):  # a decoding step is a call on the decoder's own cache (prefills get new ones)
+        cache = kwargs.get("cache", kwargs.get("past_key_values"))
+        if hasattr(cache.layers[0], "keys_room"):
+            rows_per_step.append(kwargs["input_ids"].size(0))
+
+    hook = model.model.register_forward_pre_hook(count, with_kwargs=True)
+    try:
+        decoded = decode(model, tokenizer, prompts, 12, {tokenizer.eos_token_id}, slots=slots)
+    finally:
+        hook.remove()
+    # every row of every step produced a token that was kept: no step carried a row that had ended
+    assert sum(rows_per_step) == sum(len(d.tokens) for d in decoded)
+    assert max(rows_per_step) == slots
 
 
 def test_rows_that_use_up_the_cache_room_are_rebuilt_with_the_same_tokens(tiny, monkeypatch):
