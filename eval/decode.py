@@ -128,7 +128,11 @@ class _Rows:
     def narrow(self, count: int) -> None:
         """Keep the first ``count`` rows (views: the buffers keep the rest as spare rows)."""
         self.prompt = self.prompt[:count]
-        self.mask, self.current, self.position = self.mask[:count], self.current[:count], self.position[:count]
+        self.mask, self.current, self.position = (
+            self.mask[:count],
+            self.current[:count],
+            self.position[:count],
+        )
         for layer in self.cache.layers:
             layer.rows = count
             layer.view()
@@ -209,7 +213,9 @@ def _rebuild(model: Any, old: _Rows | None, new: tuple | None, room: int, capaci
         previous = old.cache.layers[index] if old is not None else None
         buffers = []
         for which, name in ((0, "keys_room"), (1, "values_room")):
-            buffer = torch.zeros(max(rows, capacity), heads, width + room, head_dim, dtype=dtype, device=device)
+            buffer = torch.zeros(
+                max(rows, capacity), heads, width + room, head_dim, dtype=dtype, device=device
+            )
             if old_width:
                 buffer[:kept, :, width - old_width : width] = getattr(previous, name)[
                     :kept, :, first : old.columns

@@ -49,7 +49,8 @@ def test_no_decoding_step_computes_a_row_that_has_ended(tiny, slots):
     prompts = [ids(tokenizer, p) for p in PROMPTS * 2]
     rows_per_step = []
 
-    def count(_, args, kwargs):  # a decoding step is a call on the decoder's own cache (prefills get new ones)
+    # a decoding step is a call on the decoder's own cache (prefills get new ones)
+    def count(_, args, kwargs):
         cache = kwargs.get("cache", kwargs.get("past_key_values"))
         if hasattr(cache.layers[0], "keys_room"):
             rows_per_step.append(kwargs["input_ids"].size(0))
