@@ -1,15 +1,17 @@
 """Benchmark: evaluation generation against plain batched ``model.generate``, in one process.
 
 ``python -m eval.bench [--model PATH] [--prompts 400] [--max-new-tokens 96] [--batch-size 32]
-[--backend-batch-size N]`` generates greedily for the demo's held-out problems (400 one-step arithmetic
-problems, the ``answer_is`` template, 96 new tokens, as ``make demo`` scores them) twice: with
+[--backend-batch-size N] [--repeats 2]`` generates greedily for the demo's held-out problems (400 one-step
+arithmetic problems, the ``answer_is`` template, 96 new tokens, as ``make demo`` scores them) twice: with
 ``model.generate`` on left-padded batches of ``--batch-size`` prompts, as a plain script does, and with the
-evaluation backend (eval/decode.py: continuous batching, shared prompt prefixes computed once; its own
-batch unless ``--backend-batch-size`` is given). It prints the seconds, generated tokens per second, the
-speed-up, whether the two produced the same completions, the FLOPs each did (counted from the tokens the
-model's backbone processed: 2 x non-embedding parameters per token, plus the LM head per scored position) as
-GFLOP/s against this machine's fp32 matrix-multiply peak, and peak memory. The default model is the demo's
-SmolLM2-135M-Instruct checkpoint (``make bench`` builds it with ``python -m recipes.smollm2``).
+evaluation backend (eval/decode.py: continuous batching, shared prompt prefixes computed once; its own batch
+unless ``--backend-batch-size`` is given), ``--repeats`` times each (2 by default) in the order plain,
+backend, backend, plain, so that this machine's drift in speed over minutes cancels from the ratio. It
+prints the mean seconds, generated tokens per second, the speed-up, whether the two produced the same
+completions, the FLOPs each did (counted from the tokens the model's backbone processed: 2 x non-embedding
+parameters per token, plus the LM head per scored position) as GFLOP/s against this machine's fp32
+matrix-multiply peak, and peak memory. The default model is the demo's SmolLM2-135M-Instruct checkpoint
+(``make bench`` builds it with ``python -m recipes.smollm2``).
 """
 
 from __future__ import annotations
@@ -83,7 +85,15 @@ def main(argv: list[str] | None = None) -> None:
         default=None,
         help="the backend's prompts in flight (default: its own)",
     )
+    parser.add_argument(
+        "--repeats",
+        type=int,
+        default=2,
+        help="runs of each, in the order plain, backend, backend, plain, ...; seconds are their mean",
+    )
     args = parser.parse_args(argv)
+    if args.repeats < 1 or args.prompts < 1:
+        raise SystemExit("error: --repeats and --prompts must be at least 1")
     name, model, tokenizer = _load(args.model)
     model.eval()
     counter = TokenCounter(model)
@@ -91,32 +101,43 @@ def main(argv: list[str] | None = None) -> None:
     prompts = [render_prompt(tokenizer, row["prompt"]) for row in rows]
     settings = GenerationSettings(max_new_tokens=args.max_new_tokens)
     peak = matmul_peak()
-    results = {}
-    for label, plain in (("model.generate, batched (plain)", True), ("evaluation backend", False)):
+    plain_label, ours_label = "model.generate, batched (plain)", "evaluation backend"
+    runs: dict[str, list[float]] = {plain_label: [], ours_label: []}
+    flops: dict[str, float] = {}
+    samples: dict[str, list] = {}
+    # plain, backend, backend, plain, ...: this machine's speed drifts by 10-20% over minutes, and the
+    # mirrored order cancels a steady drift from the ratio of the totals.
+    order = [
+        (plain_label, ours_label) if i % 2 == 0 else (ours_label, plain_label) for i in range(args.repeats)
+    ]
+    for label in [label for pair in order for label in pair]:
+        plain = label == plain_label
         size = args.batch_size if plain else args.backend_batch_size
         backend = TransformersBackend(model, tokenizer, batch_size=size, plain=plain)
         backend.generate(prompts[:2], GenerationSettings(max_new_tokens=4))  # warm-up
         counter.flops = 0.0
         start = time.perf_counter()
-        samples = backend.generate(prompts, settings)
-        seconds = time.perf_counter() - start
-        results[label] = (seconds, samples, counter.flops)
-    (plain_s, plain_samples, _), (ours_s, ours_samples, _) = results.values()
-    same = sum(a[0].text == b[0].text for a, b in zip(plain_samples, ours_samples, strict=True))
+        samples[label] = backend.generate(prompts, settings)
+        runs[label].append(time.perf_counter() - start)
+        flops[label] = counter.flops
+    same = sum(a[0].text == b[0].text for a, b in zip(samples[plain_label], samples[ours_label], strict=True))
+    plain_s = sum(runs[plain_label])
     print(
         f"model: {name}; {len(prompts)} held-out arithmetic prompts (answer_is), greedy, max_new_tokens="
         f"{args.max_new_tokens}, plain batch {args.batch_size}, backend batch {args.backend_batch_size or 'its default'}, threads={torch.get_num_threads()}; fp32 matrix multiply: "
-        f"{peak:.0f} GFLOP/s"
+        f"{peak:.0f} GFLOP/s; {args.repeats} run(s) each, in the order plain, backend, backend, plain, ..."
     )
     print(
         f"{'generation':<34} {'seconds':>8} {'tokens':>7} {'tokens/s':>9} {'GFLOP/s':>8} {'of peak':>8} {'speed-up':>9}"
+        "  each run (s)"
     )
-    for label, (seconds, samples, flops) in results.items():
-        tokens = sum(s[0].tokens for s in samples)
-        rate = flops / seconds / 1e9
+    for label, seconds in runs.items():
+        tokens = sum(s[0].tokens for s in samples[label])
+        mean = sum(seconds) / len(seconds)
+        rate = flops[label] / mean / 1e9
         print(
-            f"{label:<34} {seconds:8.2f} {tokens:7d} {tokens / seconds:9.0f} {rate:8.0f} {rate / peak:8.0%} "
-            f"{plain_s / seconds:8.2f}x"
+            f"{label:<34} {mean:8.2f} {tokens:7d} {tokens / mean:9.0f} {rate:8.0f} {rate / peak:8.0%} "
+            f"{plain_s / sum(seconds):8.2f}x  " + ", ".join(f"{t:.1f}" for t in seconds)
         )
     print(f"identical completions: {same}/{len(prompts)}")
     print(f"peak memory (RSS): {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
