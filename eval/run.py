@@ -293,7 +293,7 @@ def main(argv: list[str] | None = None) -> int:
         "--batch-size",
         type=positive_int,
         default=None,
-        help="prompts decoded at a time (default: 64 on a GPU; on a CPU up to 256 rows, as many as 2 GiB of KV cache holds)",
+        help="prompts decoded at a time (default: 64 on a GPU; on a CPU up to 512 rows, as many as 3 GiB of KV cache holds)",
     )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
