@@ -1,26 +1,24 @@
 """Continuous batched decoding: a finished sequence leaves the batch and a waiting prompt takes its place.
 
 ``model.generate`` decodes a batch until its last row stops: when one completion of 32 runs to the token
-limit and the others stop after 20 tokens, most of the work goes to rows that have ended, and the next
-batch waits for the slowest row. On a CPU a decoding step of a small model costs mostly reading its weights
-(for SmolLM2-135M, 32 rows cost twice what 1 row does, not 32 times), so a step should carry as many live
-rows as it can, and none that has ended. Here up to ``slots`` rows
-decode together; a row ends the step it writes EOS, completes a stop string or reaches ``max_new_tokens``
-and leaves the batch at once (the last rows move into the slots of those that ended: one row's cache copied
-each), and waiting prompts are admitted as soon as a quarter of the slots are free, prefilled with
-``prefill_shared`` (a template's system prompt and the ``n`` samples of a problem computed once). The KV
-cache keeps room for the tokens and the rows to come, so a step writes its keys and values in place where
-``DynamicCache`` copies the whole cache every step, and an admitted prompt's cache is written into a spare
-row.
+limit and the others stop after 20 tokens, most of the work goes to rows that have ended, and the next batch
+waits for the slowest row. On a CPU a decoding step of a small model costs mostly reading its weights (for
+SmolLM2-135M, 32 rows cost twice what 1 row does, not 32 times), so a step should carry as many live rows as
+it can, and none that has ended. Here up to ``slots`` rows decode together; a row ends the step it writes
+EOS, completes a stop string or reaches ``max_new_tokens`` and leaves the batch at once (the last rows move
+into the slots of those that ended: one row's cache copied each), and waiting prompts are admitted as soon
+as a quarter of the slots are free, prefilled with ``prefill_shared`` (a template's system prompt and the
+``n`` samples of a problem computed once). The KV cache keeps room for the tokens and the rows to come, so a
+step writes its keys and values in place where ``DynamicCache`` copies the whole cache every step, and an
+admitted prompt's cache is written into a spare row.
 
 Each row keeps its own tokens and positions; rows admitted later are left-padded (masked) to the batch's
 columns, and columns that every row masks are dropped when the batch is rebuilt (room used up, or a prompt
-wider than the batch). On a CPU, evaluation also
-switches the model to eval/cascade.py's ``shared_prefix_attention``: the prefix every prompt
-shares (a template's system prompt) is cached once, not once per row, and each decoding step reads it once
-for all rows (cascade attention), which is most of what attention reads when the prompts are short. Greedy
-decoding picks the same tokens as ``generate`` (tested); sampling uses transformers' temperature and top-p
-warpers.
+wider than the batch). On a CPU, evaluation also switches the model to eval/cascade.py's
+``shared_prefix_attention``: the prefix every prompt shares (a template's system prompt) is cached once, not
+once per row, and each decoding step reads it once for all rows (cascade attention), which is most of what
+attention reads when the prompts are short. Greedy decoding picks the same tokens as ``generate`` (tested);
+sampling uses transformers' temperature and top-p warpers.
 """
 
 from __future__ import annotations
