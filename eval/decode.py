@@ -182,7 +182,7 @@ def _kv_layout(model: Any, old: _Rows | None, new_kv: list | None) -> tuple[int,
 
 def _rebuild(model: Any, old: _Rows | None, new: tuple | None, room: int, capacity: int) -> _Rows:
     """The rows of ``old`` followed by the ``new`` prefilled rows (``(prompt indices, _prefill's result)``),
-    in fresh buffers with ``room`` columns and ``capacity`` rows in all. Columns every old row masks are
+    in fresh buffers with ``room`` columns and ``capacity`` rows in all (at least those rows). Columns every old row masks are
     dropped; the shorter side is left-padded with masked zeros (zeros, not garbage: a masked column still
     multiplies its values by a weight of 0)."""
     from transformers import DynamicCache
@@ -211,9 +211,7 @@ def _rebuild(model: Any, old: _Rows | None, new: tuple | None, room: int, capaci
         previous = old.cache.layers[index] if old is not None else None
         buffers = []
         for which, name in ((0, "keys_room"), (1, "values_room")):
-            buffer = torch.zeros(
-                max(rows, capacity), heads, width + room, head_dim, dtype=dtype, device=device
-            )
+            buffer = torch.zeros(capacity, heads, width + room, head_dim, dtype=dtype, device=device)
             if old_width:
                 buffer[:kept, :, width - old_width : width] = getattr(previous, name)[
                     :kept, :, first : old.columns
